@@ -1,0 +1,147 @@
+"""Executions: one per task call, per notebook cell run, or per script."""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+from .definitions import MetricGroup, MetricScale, merge
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+    from .series import Series
+    from .throttle import KeyState
+
+RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+
+current: contextvars.ContextVar[Execution | None] = contextvars.ContextVar(
+    "cellflux_execution", default=None
+)
+"""The task execution of this context (thread or asyncio task), if any."""
+
+_ids = itertools.count(1)
+
+
+class Execution:
+    """One run: a task call, a notebook cell, or a whole script.
+
+    ``id``, ``name``, ``parent`` (an Execution or None), ``kind`` (task,
+    workflow, cell or process), ``started_at`` and ``ended_at`` (wall clock,
+    seconds since the epoch) and ``status`` (running, succeeded, failed or
+    interrupted).
+    """
+
+    def __init__(
+        self, runtime: Runtime, name: str, kind: str, parent: Execution | None
+    ) -> None:
+        self.id = f"{uuid.uuid4().hex[:12]}"
+        self.name = name
+        self.kind = kind
+        self.parent = parent
+        self.runtime = runtime
+        self.status = RUNNING
+        self.t0 = runtime.clock()
+        """Clock reading at the start: auto x is ``clock() - t0``."""
+        self.started_at = runtime.wall()
+        self.ended_at: float | None = None
+        self.pid = os.getpid()
+        self.thread_id = threading.get_ident()
+        self.seq = next(_ids)
+        self.states: dict[str, KeyState] = {}
+        self.groups: dict[str, MetricGroup] = {}
+        self.scales: dict[tuple[str, str], MetricScale] = {}
+        self.metrics: dict[str, tuple[str | None, MetricScale | None]] = {}
+        self.lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Execution({self.name!r}, id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
+
+    @property
+    def duration(self) -> float:
+        end = self.ended_at if self.ended_at is not None else self.runtime.wall()
+        return max(0.0, end - self.started_at)
+
+    @property
+    def series(self) -> dict[str, Series]:
+        """Each metric key recorded in this execution, with its points."""
+        return {key: state.series for key, state in list(self.states.items())}
+
+    def define(self, key: str, group: MetricGroup | None, scale: MetricScale | None) -> tuple[
+        MetricGroup | None, MetricScale | None
+    ]:
+        """Register a metric's configuration here, or raise ``ValueError`` on a conflict.
+
+        Returns the group and scale as merged with earlier definitions.
+        """
+        with self.lock:
+            group_name = group.name if group is not None else None
+            if group is not None:
+                group = self._merge_group(key, group)
+            if scale is not None and scale.name is not None:
+                scale = self._merge_scale(key, group_name or f"\0{key}", scale)
+            known = self.metrics.get(key)
+            if known is None:
+                self.metrics[key] = (group_name, scale)
+            else:
+                _check_same_metric(key, known, (group_name, scale))
+            return group, scale
+
+    def _merge_group(self, key: str, group: MetricGroup) -> MetricGroup:
+        old = self.groups.get(group.name)
+        if old is None:
+            self.groups[group.name] = group
+            return group
+        merged = merge(old, group)
+        if merged is None:
+            raise ValueError(
+                f"metric {key!r}: group {group.name!r} is already defined in this execution as "
+                f"{old!r}, which conflicts with {group!r}"
+            )
+        self.groups[group.name] = merged
+        return merged
+
+    def _merge_scale(self, key: str, group_name: str, scale: MetricScale) -> MetricScale:
+        assert scale.name is not None
+        slot = (group_name, scale.name)
+        old = self.scales.get(slot)
+        if old is None:
+            self.scales[slot] = scale
+            return scale
+        merged = merge(old, scale)
+        if merged is None:
+            where = f"group {group_name!r}" if not group_name.startswith("\0") else "its chart"
+            raise ValueError(
+                f"metric {key!r}: scale {scale.name!r} is already defined in {where} as {old!r}, "
+                f"which conflicts with {scale!r}"
+            )
+        self.scales[slot] = merged
+        return merged
+
+
+def _check_same_metric(
+    key: str, old: tuple[str | None, MetricScale | None], new: tuple[str | None, MetricScale | None]
+) -> None:
+    (old_group, old_scale), (new_group, new_scale) = old, new
+    same_scale = (old_scale is None and new_scale is None) or (
+        old_scale is not None
+        and new_scale is not None
+        and old_scale.name == new_scale.name
+        and (old_scale.name is not None or _same_private_scale(old_scale, new_scale))
+    )
+    if old_group != new_group or not same_scale:
+        raise ValueError(
+            f"metric {key!r} is already defined in this execution with group={old_group!r}, "
+            f"scale={old_scale!r}; it cannot also have group={new_group!r}, scale={new_scale!r}"
+        )
+
+
+def _same_private_scale(a: MetricScale, b: MetricScale) -> bool:
+    # A progress bar's total may change between loops over the same key.
+    if a.progress and b.progress:
+        return a.units == b.units and a.lower == b.lower
+    return a == b
+

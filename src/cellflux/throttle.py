@@ -1,0 +1,184 @@
+"""Leading and trailing throttle, per (execution, metric key).
+
+The first point of a window is reported at once; within the window the latest
+point waits as *pending* and is reported when the window closes (by the
+:class:`Flusher`), at ``cf.flush()`` or at the end of the execution, whichever
+comes first. So at most one point per window, and the final value always lands.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+from .series import Series
+from .warn import warn
+
+if TYPE_CHECKING:
+    from .execution import Execution
+
+Point = tuple[float, float]
+UNSET: Any = object()
+"""The gated value of a metric when nothing was gated since the last slow call."""
+
+AUTO, EXPLICIT = 1, 2
+
+
+class Gated(Protocol):
+    """A metric object whose fast path may hold the latest value of a state."""
+
+    _gx: float
+
+    def _take_gated(self, state: KeyState) -> Any: ...
+
+
+class KeyState:
+    """Throttle state of one metric key in one execution; owns its series."""
+
+    __slots__ = (
+        "execution", "key", "series", "window", "deadline", "pending", "lock", "mode",
+        "last_at", "gated", "warned", "scheduled",
+    )
+
+    def __init__(self, execution: Execution, series: Series, window: float) -> None:
+        self.execution = execution
+        self.key = series.key
+        self.series = series
+        self.window = window
+        self.deadline = float("-inf")
+        """Clock time at which the current window closes."""
+        self.pending: Point | None = None
+        self.lock = threading.Lock()
+        self.mode = 0
+        self.last_at: float | None = None
+        self.gated: set[Gated] = set()
+        """Metric objects whose fast path was armed for this state."""
+        self.warned: set[str] = set()
+        self.scheduled = False
+
+    def offer(self, now: float, x: float, y: float, schedule: Callable[[KeyState, float], None]) -> None:
+        """Report a point taken at clock time ``now``; caller holds ``lock``."""
+        if self.window == 0.0:
+            self.series.append(x, y)
+        elif now >= self.deadline:
+            if self.pending is not None:
+                # The flusher is late: the waiting point closes the old window, and
+                # this one waits in the new window, as if the flusher had been on time.
+                self.series.append(*self.pending)
+                self.pending = (x, y)
+            else:
+                self.series.append(x, y)
+            self.deadline = now + self.window
+            if not self.scheduled:
+                self.scheduled = True
+                schedule(self, self.deadline)
+        else:
+            self.pending = (x, y)
+
+    def collect(self) -> Point | None:
+        """The newest unreported point, taking gated values; caller holds ``lock``."""
+        point = self.pending
+        for metric in self.gated:
+            value = metric._take_gated(self)
+            if value is not UNSET:
+                point = (metric._gx, value)
+                if value - value != 0.0 and self.warn_once("nonfinite"):
+                    warn(f"metric {self.key!r}: non-finite value {value!r} kept and drawn as a gap")
+        self.pending = None
+        return point
+
+    def close_window(self, now: float, schedule: Callable[[KeyState, float], None]) -> None:
+        """The flusher's visit at the deadline: report the pending point, if any."""
+        with self.lock:
+            self.scheduled = False
+            if now < self.deadline:
+                self.scheduled = True
+                schedule(self, self.deadline)
+                return
+            point = self.collect()
+            if point is not None:
+                self.series.append(*point)
+                self.deadline = now + self.window
+                self.scheduled = True
+                schedule(self, self.deadline)
+
+    def drain(self) -> None:
+        """Report the pending point now (flush, execution end)."""
+        with self.lock:
+            point = self.collect()
+            if point is not None:
+                self.series.append(*point)
+
+    def warn_once(self, cause: str) -> bool:
+        if cause in self.warned:
+            return False
+        self.warned.add(cause)
+        return True
+
+
+class Flusher:
+    """Closes throttle windows on time: one per runtime, a thread or driven by hand.
+
+    With ``thread=False`` nothing runs by itself and tests call :meth:`run_due`
+    after advancing their fake clock.
+    """
+
+    def __init__(self, clock: Callable[[], float], *, thread: bool = True) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, KeyState]] = []
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._use_thread = thread
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def schedule(self, state: KeyState, when: float) -> None:
+        with self._lock:
+            first = not self._heap or when < self._heap[0][0]
+            heapq.heappush(self._heap, (when, next(self._seq), state))
+        if self._use_thread:
+            if self._thread is None:
+                self._start()
+            if first:
+                self._wake.set()
+
+    def run_due(self) -> int:
+        """Close every window whose deadline has passed; return how many."""
+        done = 0
+        while True:
+            now = self._clock()
+            with self._lock:
+                if not self._heap or self._heap[0][0] > now:
+                    return done
+                _, _, state = heapq.heappop(self._heap)
+            state.close_window(now, self.schedule)
+            done += 1
+
+    def next_deadline(self) -> float | None:
+        with self._lock:
+            return self._heap[0][0] if self._heap else None
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    def after_fork(self) -> None:
+        """In a forked child the thread is gone: start afresh, lazily."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="cellflux-flusher", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopped:
+            self.run_due()
+            deadline = self.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            self._wake.wait(timeout)
+            self._wake.clear()
