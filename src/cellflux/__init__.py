@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from .config import configure
 from .definitions import MetricGroup, MetricScale
 from .execution import Execution
 from .metric import Metric
@@ -29,6 +30,7 @@ __all__ = [
     "Metric",
     "MetricGroup",
     "MetricScale",
+    "configure",
     "current_execution",
     "flush",
     "progress",

@@ -13,7 +13,7 @@ from .definitions import MetricGroup, MetricScale, merge
 
 if TYPE_CHECKING:
     from .runtime import Runtime
-    from .series import Series
+    from .series import Floats, Series
     from .throttle import KeyState
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
@@ -66,9 +66,16 @@ class Execution:
         return max(0.0, end - self.started_at)
 
     @property
-    def series(self) -> dict[str, Series]:
+    def buffers(self) -> dict[str, Series]:
         """Each metric key recorded in this execution, with its points."""
         return {key: state.series for key, state in list(self.states.items())}
+
+    def series(self, key: str) -> tuple[Floats, Floats]:
+        """Copies of the ``(x, y)`` values of ``key`` reported so far."""
+        state = self.states.get(key)
+        if state is None:
+            raise KeyError(f"execution {self.name!r} has no metric {key!r}")
+        return state.series.read()
 
     def define(self, key: str, group: MetricGroup | None, scale: MetricScale | None) -> tuple[
         MetricGroup | None, MetricScale | None

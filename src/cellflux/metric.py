@@ -180,6 +180,7 @@ class Metric:
                     warn(f"metric {self._key!r}: recorded without at= after explicit at= values; "
                          "x is seconds since the execution started from now on", 3)
                 st.mode = AUTO
+                st.series.x_auto = True
                 x = now - exe.t0
             else:
                 x_at = to_at(self._key, at)
@@ -190,6 +191,8 @@ class Metric:
                     x = now - exe.t0
                 else:
                     st.mode = EXPLICIT
+                    if st.series.x_auto is None:
+                        st.series.x_auto = False
                     last = st.last_at
                     if last is not None and x_at <= last:
                         if st.warn_once("order"):

@@ -57,6 +57,7 @@ class Runtime:
         self._in_cell = False
         self._cell_started: float | None = None
         self._failed_sinks: set[int] = set()
+        self._default_sinks: list[Sink] = []
         self.main_thread = threading.main_thread().ident
         self._pid = os.getpid()
 
@@ -188,11 +189,49 @@ class Runtime:
                 state.drain()
         self._notify("flush")
 
+    def install_default_sinks(self) -> None:
+        """Attach the sinks that ``configure()`` and the environment ask for."""
+        import importlib
+
+        for path in DEFAULT_SINKS:
+            module_name, _, factory_name = path.partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                if error.name is None or not module_name.startswith(error.name):
+                    raise
+                continue
+            sink = getattr(module, factory_name)(self)
+            if sink is not None:
+                self._default_sinks.append(sink)
+                self.add_sink(sink)
+
+    def reconfigure(self) -> None:
+        """``configure()`` was called: flush and replace the default sinks."""
+        self.flush()
+        for sink in self._default_sinks:
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
+        self._default_sinks = []
+        self.install_default_sinks()
+
+    def close(self) -> None:
+        """Flush, stop the flusher and close every sink (tests, interpreter exit)."""
+        self.flush()
+        self.flusher.stop()
+        for sink in self.sinks:
+            close = getattr(sink, "close", None)
+            if close is not None:
+                close()
+
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
         for exe in list(self.live):
             sink.execution_started(exe)
-            for series in exe.series.values():
+            for series in exe.buffers.values():
                 sink.series_created(series)
 
     def _notify(self, event: str, *args: Any) -> None:
@@ -280,18 +319,29 @@ _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
+DEFAULT_SINKS = ("cellflux.store.sink:make_sink", "cellflux.display.board:make_sink")
+"""Factories of the default sinks, each ``(runtime) -> Sink | None``, imported on first use."""
+
+
 def get_runtime() -> Runtime:
-    """The process's runtime, created on first use."""
+    """The process's runtime, created on first use with the configured sinks."""
     global _runtime
     rt = _runtime
     if rt is None:
         with _runtime_lock:
             if _runtime is None:
-                _runtime = Runtime()
+                rt = Runtime()
+                rt.install_default_sinks()
+                _runtime = rt
                 if hasattr(os, "register_at_fork"):
                     os.register_at_fork(after_in_child=_after_fork)
             rt = _runtime
     return rt
+
+
+def current_runtime() -> Runtime | None:
+    """The process's runtime if it exists already."""
+    return _runtime
 
 
 def _after_fork() -> None:
@@ -304,8 +354,11 @@ def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
     """Install ``runtime`` as the process's runtime for the duration (tests)."""
     global _runtime
     previous, _runtime = _runtime, runtime
+    if previous is not None:
+        previous.disarm_all()
     try:
         yield runtime
     finally:
+        runtime.disarm_all()
         runtime.flusher.stop()
         _runtime = previous

@@ -25,7 +25,7 @@ class Series:
     """
 
     __slots__ = (
-        "key", "execution", "group", "scale", "state", "_xs", "_ys", "_cx", "_cy", "_i", "_n",
+        "key", "execution", "group", "scale", "state", "x_auto", "_xs", "_ys", "_cx", "_cy", "_i", "_n",
         "_lock", "__weakref__",
     )
 
@@ -42,6 +42,8 @@ class Series:
         self.scale = scale
         self.state: str | None = "running" if scale is not None and scale.progress else None
         """Progress series only: running, done, stopped or failed."""
+        self.x_auto: bool | None = None
+        """True when x is seconds since the execution started, False for explicit ``at``."""
         self._xs: list[array[float]] = []
         self._ys: list[array[float]] = []
         self._cx = self._cy = array("d")
