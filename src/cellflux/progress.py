@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from .definitions import MetricGroup, MetricScale
 from .metric import Metric
-from .throttle import KeyState
+from .throttle import KeyState, Timed
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ def progress(
     metric.record(0.0)
     state = metric._st
     assert state is not None
+    state.series.scale = scale  # a new loop over the same key may have a new total
     return _Counter(state).wrap(iter(iterable))
 
 
@@ -74,7 +75,7 @@ class _Counter:
         tail = self._tail()
         next(tail)
         self.runtime.flusher.schedule(self, self.runtime.clock() + self._period())
-        return itertools.chain(items, tail)  # type: ignore[arg-type]
+        return itertools.chain(items, tail)  # type: ignore[arg-type,unused-ignore]
 
     def _started(self) -> int:
         reduced: tuple[object, tuple[int]] = self.counter.__reduce__()  # type: ignore[assignment]
@@ -102,7 +103,7 @@ class _Counter:
             with self.state.lock:
                 self.state.offer(now, now - self.state.execution.t0, self.last, rt.flusher.schedule)
 
-    def close_window(self, now: float, schedule: Callable[[object, float], None]) -> None:
+    def close_window(self, now: float, schedule: Callable[[Timed, float], None]) -> None:
         """The flusher's periodic visit: record the count of completed items."""
         if not self.active:
             return

@@ -45,7 +45,7 @@ def _decorator(name: Any, kind: str) -> Any:
 
 
 def _wrap(fn: Callable[..., Any], name: str | None, kind: str) -> Any:
-    label = name or getattr(fn, "__qualname__", None) or getattr(fn, "__name__", kind)
+    label = str(name or getattr(fn, "__qualname__", None) or getattr(fn, "__name__", kind))
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)

@@ -58,7 +58,7 @@ class KeyState:
         self.warned: set[str] = set()
         self.scheduled = False
 
-    def offer(self, now: float, x: float, y: float, schedule: Callable[[KeyState, float], None]) -> None:
+    def offer(self, now: float, x: float, y: float, schedule: Callable[[Timed, float], None]) -> None:
         """Report a point taken at clock time ``now``; caller holds ``lock``."""
         if self.window == 0.0:
             self.series.append(x, y)
@@ -89,7 +89,7 @@ class KeyState:
         self.pending = None
         return point
 
-    def close_window(self, now: float, schedule: Callable[[KeyState, float], None]) -> None:
+    def close_window(self, now: float, schedule: Callable[[Timed, float], None]) -> None:
         """The flusher's visit at the deadline: report the pending point, if any."""
         with self.lock:
             self.scheduled = False
@@ -118,6 +118,12 @@ class KeyState:
         return True
 
 
+class Timed(Protocol):
+    """Something the flusher visits at a deadline (a KeyState, a progress counter)."""
+
+    def close_window(self, now: float, schedule: Callable[[Timed, float], None]) -> None: ...
+
+
 class Flusher:
     """Closes throttle windows on time: one per runtime, a thread or driven by hand.
 
@@ -127,7 +133,7 @@ class Flusher:
 
     def __init__(self, clock: Callable[[], float], *, thread: bool = True) -> None:
         self._clock = clock
-        self._heap: list[tuple[float, int, KeyState]] = []
+        self._heap: list[tuple[float, int, Timed]] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -135,7 +141,7 @@ class Flusher:
         self._thread: threading.Thread | None = None
         self._stopped = False
 
-    def schedule(self, state: KeyState, when: float) -> None:
+    def schedule(self, state: Timed, when: float) -> None:
         with self._lock:
             first = not self._heap or when < self._heap[0][0]
             heapq.heappush(self._heap, (when, next(self._seq), state))

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Tests never write the default store under the working directory, and never
+# display boards unless a test asks for it.
+os.environ.setdefault("CELLFLUX_STORE", ":memory:")
+os.environ.setdefault("CELLFLUX_DISPLAY", "0")
+
+from cellflux.runtime import Runtime, use_runtime  # noqa: E402
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def rt(clock: FakeClock) -> Iterator[Runtime]:
+    """A runtime of its own with a fake clock, no sinks and no flusher thread."""
+    runtime = Runtime(clock=clock, flusher_thread=False)
+    with use_runtime(runtime):
+        yield runtime
