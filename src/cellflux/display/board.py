@@ -1,0 +1,306 @@
+"""The live board of an execution: progress bars and charts in the cell output.
+
+A :class:`BoardSink` is the runtime's display sink in a Jupyter kernel. At the
+first metric of an execution it displays a board in the output of the cell where
+the execution started; the process's :class:`~.ticker.Ticker` pushes new points
+to it; at the end of the execution it pushes the final values and replaces the
+display with a bundle that also carries a static rendering, for saved notebooks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+
+from .. import config
+from .chart import Chart
+from .layout import ChartSpec, layout
+from .progress_bar import ProgressBars
+from .ticker import Ticker
+
+if TYPE_CHECKING:
+    from ..execution import Execution
+    from ..runtime import Runtime
+    from ..series import Series
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+class Board:
+    """Widgets for one execution, rebuilt in place when a new metric shows up."""
+
+    def __init__(self, execution: Any, clock: Callable[[], float] | None = None) -> None:
+        self.execution = execution
+        self.clock = clock
+        self.series: dict[str, Any] = {}
+        self.header = ipywidgets.Label(value=self._title())
+        self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"))
+        self.charts: list[Chart] = []
+        self.bars: list[tuple[ChartSpec, ProgressBars]] = []
+        self.specs: list[ChartSpec] = []
+        self.ended = False
+        self.live = True
+        self._lock = threading.Lock()
+        self._structure_dirty = False
+        self._starts: dict[str, tuple[int, float | None]] = {}
+
+    def __repr__(self) -> str:
+        return f"Board({self.execution.name!r}, {self.execution.status})"
+
+    def add_series(self, series: Any) -> None:
+        with self._lock:
+            self.series[series.key] = series
+            self._structure_dirty = True
+
+    def _title(self) -> str:
+        exe = self.execution
+        return f"{exe.name} · {exe.status}"
+
+    def _rebuild(self) -> None:
+        specs = layout(self.series.values())
+        old = {chart.spec.title: chart for chart in self.charts}
+        charts, children = [], [self.header]
+        bars: list[tuple[ChartSpec, ProgressBars]] = []
+        old_bars = {spec.title: widget for spec, widget in self.bars}
+        offset = 0
+        for spec in specs:
+            if spec.bars:
+                widget = old_bars.get(spec.title) or ProgressBars()
+                bars.append((spec, widget))
+                children.append(widget)
+            if spec.lines:
+                chart = old.get(spec.title)
+                if chart is None or _shape(chart.spec) != _shape(spec):
+                    # A new metric joined the chart: a fresh figure reads the series again.
+                    if chart is not None:
+                        chart.close()
+                    chart = Chart(spec, offset)
+                charts.append(chart)
+                row = [chart.figure, chart.stats] if chart.figure is not None else [chart.stats]
+                children.append(ipywidgets.HBox(row, layout=ipywidgets.Layout(width="100%", align_items="center")))
+                offset += len(spec.lines)
+        self.specs, self.charts, self.bars = specs, charts, bars
+        self.box.children = tuple(children)
+
+    def tick(self, allowance: int, final: bool = False) -> int:
+        """Pull new points and send at most ``allowance`` widget updates."""
+        with self._lock:
+            sent = 0
+            if self._structure_dirty:
+                self._structure_dirty = False
+                self._rebuild()
+                sent += 1
+            changes: list[tuple[Any, dict[str, Any]]] = []
+            title = self._title()
+            if title != self.header.value:
+                changes.append((self.header, {"value": title}))
+            for spec, widget in self.bars:
+                changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
+            for chart in self.charts:
+                for key, line in chart.lines.items():
+                    series = self.series.get(key)
+                    if series is not None and len(series) > line.cursor:
+                        line.take(*series.read(line.cursor))
+                changes += chart.changes()
+            for widget, traits in changes:
+                if not final and sent >= allowance:
+                    self._redirty(widget)
+                    continue
+                if "bars" in traits:
+                    before = (widget.labels, widget.states, widget.data)
+                    widget.set_bars(traits["bars"])
+                    sent += before != (widget.labels, widget.states, widget.data)
+                    continue
+                with widget.hold_sync():
+                    for name, value in traits.items():
+                        setattr(widget, name, value)
+                sent += 1
+            if self.ended:
+                self.live = False
+            return sent
+
+    def _redirty(self, widget: Any) -> None:
+        for chart in self.charts:
+            for line in chart.lines.values():
+                if line.mark is widget:
+                    line.dirty = True
+            if chart.stats is widget:
+                chart.stats_text = ""
+
+    def _bar(self, key: str) -> tuple[str, str, float, float | None, float, float | None]:
+        series = self.series[key]
+        xs, ys = series.read(max(0, len(series) - 1))
+        count = float(ys[-1]) if len(ys) else 0.0
+        total = series.scale.upper if series.scale is not None else None
+        start = self._bar_start(key, series)
+        if series.state in ("running", None) and self.clock is not None and not self.ended:
+            now = self.clock() - self.execution.t0
+        else:
+            now = float(xs[-1]) if len(xs) else start
+        elapsed = max(0.0, now - start)
+        rate = count / elapsed if elapsed > 0 and count > 0 else None
+        state = series.state or "running"
+        if state == "running" and self.ended:
+            state = "stopped"
+        return (key, state, count, total, elapsed, rate)
+
+    def _bar_start(self, key: str, series: Any) -> float:
+        # A progress key restarts at 0 for each loop: elapsed counts from the last 0.
+        cursor, start = self._starts.get(key, (0, None))
+        xs, ys = series.read(cursor)
+        zeros = (ys == 0).nonzero()[0]
+        if len(zeros):
+            start = float(xs[zeros[-1]])
+        elif start is None:
+            start = float(xs[0]) if len(xs) else 0.0
+        self._starts[key] = (cursor + len(xs), start)
+        return start
+
+    def finish(self) -> None:
+        self.ended = True
+        self.tick(1 << 30, final=True)
+
+    def mimebundle(self) -> dict[str, Any]:
+        bundle: dict[str, Any] = {
+            WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
+            "text/plain": f"cellflux board: {self.execution.name} ({self.execution.status})",
+        }
+        if self.ended:
+            bundle.update(static_bundle(self.execution, self.series))
+        return bundle
+
+
+def _shape(spec: ChartSpec) -> tuple[Any, ...]:
+    return (spec.lines, spec.axes, spec.x_label, spec.x_lower, spec.x_upper)
+
+
+def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
+    """text/html and text/plain renderings of a finished board, for saved notebooks."""
+    try:
+        from .static import render_html
+        from .summary import summarize
+    except ImportError:
+        return {}
+    view = _View(execution, series)
+    return {"text/html": render_html(view), "text/plain": summarize(view)}
+
+
+class _View:
+    """An execution with the series a board shows, as the static renderer reads it."""
+
+    def __init__(self, execution: Any, series: dict[str, Any]) -> None:
+        self.execution = execution
+        self.name = execution.name
+        self.status = execution.status
+        self.started_at = execution.started_at
+        self.ended_at = execution.ended_at
+        self.series = series
+
+
+class BoardSink:
+    """The display sink: one board per execution that records something."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        display: Callable[[dict[str, Any], Any], Any],
+        update: Callable[[dict[str, Any], Any], None],
+        capture_parent: Callable[[], Any] = lambda: None,
+        ticker: Ticker | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self._display = display
+        self._update = update
+        self._capture_parent = capture_parent
+        self.ticker = ticker or Ticker()
+        self.boards: dict[str, Board] = {}
+        self._parents: dict[str, Any] = {}
+        self._handles: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def execution_started(self, execution: Execution) -> None:
+        self._parents[execution.id] = self._capture_parent()
+
+    def series_created(self, series: Series) -> None:
+        exe = series.execution
+        with self._lock:
+            board = self.boards.get(exe.id)
+            new = board is None
+            if board is None:
+                board = Board(exe, self.runtime.clock)
+                self.boards[exe.id] = board
+        board.add_series(series)
+        if new:
+            board.tick(1 << 30)
+            self._handles[exe.id] = self._display(board.mimebundle(), self._parents.get(exe.id))
+            self.ticker.add(board)
+
+    def execution_ended(self, execution: Execution) -> None:
+        self._parents.pop(execution.id, None)
+        board = self.boards.pop(execution.id, None)
+        if board is None:
+            return
+        board.finish()
+        handle = self._handles.pop(execution.id, None)
+        if handle is not None:
+            self._update(board.mimebundle(), handle)
+
+    def flush(self) -> None:
+        for board in list(self.boards.values()):
+            board.tick(1 << 30, final=True)
+
+
+def make_sink(runtime: Runtime) -> BoardSink | None:
+    """The board sink when a notebook front end can show widgets, else None."""
+    enabled = config.display_enabled()
+    if enabled is False:
+        return None
+    shell = _kernel_shell()
+    if shell is None:
+        return None
+    return BoardSink(
+        runtime, display=_ipython_display, update=_ipython_update, capture_parent=lambda: _parent(shell)
+    )
+
+
+def _kernel_shell() -> Any:
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "kernel"):
+        return None
+    return shell
+
+
+def _parent(shell: Any) -> Any:
+    return getattr(shell.display_pub, "parent_header", None)
+
+
+def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
+    from IPython.display import display
+
+    return _with_parent(parent, lambda: display(bundle, raw=True, display_id=True))
+
+
+def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
+    handle.update(bundle, raw=True)
+
+
+def _with_parent(parent: Any, action: Callable[[], Any]) -> Any:
+    # Output goes to the cell of the parent header; in a background thread that is
+    # the latest cell, so set the header captured where the execution started.
+    shell = _kernel_shell()
+    pub = getattr(shell, "display_pub", None)
+    if parent is None or pub is None or not hasattr(pub, "set_thread_parent"):
+        return action()
+    token = pub.set_thread_parent(parent)
+    try:
+        return action()
+    finally:
+        pub.reset_thread_parent(token)
+

@@ -1,0 +1,240 @@
+"""The live board over a recording comm: layout, messages, final values, escaping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import comm
+import numpy as np
+import pytest
+
+import cellflux as cf
+from cellflux.display.board import WIDGET_MIME, Board, BoardSink
+from cellflux.display.ticker import Budget, Ticker
+from cellflux.runtime import Runtime
+
+from .conftest import FakeClock
+from .recording_comm import RecordingComm, updates
+
+
+class Screen:
+    """Stands in for IPython's display: records bundles and updates by handle."""
+
+    def __init__(self) -> None:
+        self.shown: list[dict[str, Any]] = []
+        self.updated: list[tuple[int, dict[str, Any]]] = []
+
+    def display(self, bundle: dict[str, Any], parent: Any) -> int:
+        self.shown.append(bundle)
+        return len(self.shown) - 1
+
+    def update(self, bundle: dict[str, Any], handle: int) -> None:
+        self.updated.append((handle, bundle))
+
+
+@pytest.fixture
+def screen(rt: Runtime, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Screen, BoardSink]]:
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: RecordingComm(**kw))
+    RecordingComm.log.clear()
+    scr = Screen()
+    sink = BoardSink(rt, display=scr.display, update=scr.update,
+                     ticker=Ticker(Budget(clock=clock), thread=False))
+    rt.add_sink(sink)
+    yield scr, sink
+
+
+def board_of(sink: BoardSink, exe: cf.Execution) -> Board:
+    return sink.boards[exe.id]
+
+
+def train(epochs: int = 5) -> cf.Execution:
+    group = cf.MetricGroup("training", units="epoch")
+    loss = cf.Metric("loss", group=group, scale=cf.MetricScale(units=""))
+    acc = cf.Metric("accuracy", group=group, scale=cf.MetricScale(units="%", lower=0, upper=100))
+
+    @cf.task
+    def run() -> cf.Execution:
+        for epoch in cf.progress(range(epochs), key="epoch", group=group):
+            loss.record(1.0 / (epoch + 1), at=epoch)
+            acc.record(50.0 + epoch, at=epoch)
+        return cf.current_execution()
+
+    return run()
+
+
+def test_one_board_per_execution_displayed_once_then_updated_at_the_end(screen: tuple[Screen, BoardSink]) -> None:
+    scr, sink = screen
+    exe = train()
+    assert len(scr.shown) == 1 and WIDGET_MIME in scr.shown[0]
+    assert len(scr.updated) == 1
+    handle, final = scr.updated[0]
+    assert handle == 0 and final[WIDGET_MIME] == scr.shown[0][WIDGET_MIME]
+    assert "object at 0x" not in final["text/plain"]
+    assert exe.status == "succeeded"
+
+
+def test_chart_gets_two_axes_units_and_bounds_and_final_values(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    scr, sink = screen
+    group = cf.MetricGroup("training", units="epoch")
+    loss = cf.Metric("loss", group=group, scale=cf.MetricScale(units="nats"))
+    acc = cf.Metric("accuracy", group=group, scale=cf.MetricScale(units="%", lower=0, upper=100))
+    for epoch in range(5):
+        loss.record(1.0 / (epoch + 1), at=epoch)
+        acc.record(50.0 + epoch, at=epoch)
+    exe = cf.current_execution()
+    board = board_of(sink, exe)
+    rt.flush()
+    (chart,) = board.charts
+    assert chart.x_axis.label == "epoch"
+    axes = chart.figure.axes[1:]
+    assert [a.side for a in axes] == ["left", "right"]
+    assert [a.label for a in axes] == ["loss (nats)", "accuracy (%)"]
+    assert (chart.y_scales[1].min, chart.y_scales[1].max) == (0, 100)
+    assert chart.lines["loss"].mark.y[-1] == pytest.approx(0.2)
+    assert chart.lines["accuracy"].mark.y[-1] == 54.0
+    # A tight loop at the default 10 values/s: the first and the final point.
+    assert list(chart.lines["accuracy"].mark.x) == [0, 4]
+
+
+def test_named_scales_share_an_axis_unnamed_ones_do_not(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    _, sink = screen
+    shared = cf.MetricScale("loss", units="nats")
+    for key in ("train", "val"):
+        cf.Metric(key, group="g", scale=shared).record(1.0)
+    cf.Metric("lr", group="g").record(0.1)
+    cf.Metric("grad", group="g", scale=cf.MetricScale(units="")).record(3.0)
+    cf.Metric("alone").record(2.0)
+    rt.flush()
+    board = board_of(sink, cf.current_execution())
+    g, alone = board.charts
+    assert [a.label for a in g.figure.axes[1:]] == ["loss (nats)", "lr", "grad"]
+    assert [a.side for a in g.figure.axes[1:]] == ["left", "right", "left"]
+    assert g.spec.lines[0].axis == g.spec.lines[1].axis == 0
+    assert alone.figure.title == "alone" and alone.x_axis.label == "time (s)"
+
+
+def test_progress_bars_reach_n_of_n(screen: tuple[Screen, BoardSink]) -> None:
+    import struct
+
+    _, sink = screen
+    boards: list[Board] = []
+
+    @cf.task
+    def run() -> None:
+        for _ in cf.progress(range(7), key="epoch", group="training"):
+            if not boards:
+                boards.append(board_of(sink, cf.current_execution()))
+            cf.Metric("loss", group="training").record(1.0)
+
+    run()
+    (spec, widget), = boards[0].bars
+    assert spec.title == "training" and widget.labels == ["epoch"] and widget.states == ["done"]
+    count, total, elapsed, rate = struct.unpack("<4d", widget.data)
+    assert (count, total) == (7.0, 7.0)
+    # bars sit above their group's chart
+    children = boards[0].box.children
+    assert children.index(widget) == len(children) - 2
+    assert boards[0].charts[0].figure in children[-1].children
+
+
+def test_final_values_always_arrive(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    scr, sink = screen
+    m = cf.Metric("loss")
+    boards: list[Board] = []
+
+    @cf.task
+    def run() -> None:
+        for i in range(10_000):
+            m.record(float(i))
+            if i == 0:
+                boards.append(board_of(sink, cf.current_execution()))
+
+    run()
+    line = boards[0].charts[0].lines["loss"]
+    assert line.mark.y[-1] == 9999.0
+
+
+def test_message_budget_holds_for_many_metrics(screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock) -> None:
+    _, sink = screen
+    metrics = [cf.Metric(f"m{i}", throttle=None) for i in range(100)]
+    start = len(RecordingComm.log)
+    sent = 0
+    for step in range(50):  # five simulated seconds, ten ticks each
+        for m in metrics:
+            m.record(float(step))
+        clock.advance(0.1)
+        sent += sink.ticker.tick_all()
+    msgs = [u for u in updates(start)]
+    assert sent <= 80 * 5 + 80  # one second's burst, then 80/s
+    assert len(msgs) <= sent + 5
+
+
+def test_one_message_per_widget_per_tick(screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock) -> None:
+    _, sink = screen
+    a, b = cf.Metric("a", group="g", throttle=None), cf.Metric("b", group="g", throttle=None)
+    for i in range(10):
+        a.record(float(i))
+        b.record(float(-i))
+    sink.ticker.tick_all()
+    start = len(RecordingComm.log)
+    for i in range(10, 20):
+        a.record(float(i))
+        b.record(float(-i))
+    clock.advance(0.1)
+    sink.ticker.tick_all()
+    ids = [cid for cid, _ in updates(start)]
+    assert len(ids) == len(set(ids)) >= 2
+
+
+def test_decimation_keeps_spikes_and_bounds_points(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    _, sink = screen
+    m = cf.Metric("noisy", throttle=None)
+    for i in range(100_000):
+        m.record(1000.0 if i == 54_321 else float(i % 7))
+    rt.flush()
+    line = board_of(sink, cf.current_execution()).charts[0].lines["noisy"]
+    assert len(line.mark.y) <= 2100
+    assert float(np.nanmax(line.mark.y)) == 1000.0
+    assert (line.min, line.max, line.count) == (0.0, 1000.0, 100_000)
+
+
+def test_non_finite_values_are_gaps(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    _, sink = screen
+    m = cf.Metric("gappy", throttle=None)
+    with pytest.warns(cf.CellfluxWarning):
+        for v in (1.0, float("nan"), float("inf"), 2.0):
+            m.record(v)
+    rt.flush()
+    y = board_of(sink, cf.current_execution()).charts[0].lines["gappy"].mark.y
+    assert np.isnan(y).sum() >= 1 and not np.isinf(y).any()
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_hostile_key_reaches_the_front_end_only_as_text(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    _, sink = screen
+    m = cf.Metric(HOSTILE, group=cf.MetricGroup(HOSTILE, units=HOSTILE), scale=cf.MetricScale(units=HOSTILE))
+    m.record(1.0)
+    for _ in cf.progress(range(2), key=HOSTILE + "p"):
+        pass
+    rt.flush()
+    html_values = []
+    for _, kind, data in RecordingComm.log:
+        state = data.get("state", {})
+        model = state.get("_model_name")
+        if model == "HTMLModel" or ("value" in state and "<table" in str(state.get("value"))):
+            html_values.append(str(state.get("value", "")))
+    assert html_values and all("<img" not in v for v in html_values)
+    assert any("&lt;img" in v for v in html_values)
+    board = board_of(sink, cf.current_execution())
+    assert board.charts[0].figure.title == HOSTILE  # bqplot draws titles and labels as text
+
+
+def test_board_repr_is_clean(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    _, sink = screen
+    cf.Metric("x").record(1.0)
+    board = board_of(sink, cf.current_execution())
+    assert "object at 0x" not in repr(board)
+    assert "object at 0x" not in board.mimebundle()["text/plain"]
