@@ -46,6 +46,8 @@ class Board:
         self._lock = threading.Lock()
         self._structure_dirty = False
         self._starts: dict[str, tuple[int, float | None]] = {}
+        self._rows: dict[int, Any] = {}
+        self._x_known = 0
 
     def __repr__(self) -> str:
         return f"Board({self.execution.name!r}, {self.execution.status})"
@@ -59,40 +61,70 @@ class Board:
         exe = self.execution
         return f"{exe.name} · {exe.status}"
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, allowance: int) -> int:
+        """Lay the board out again for its series; returns the comm messages it took.
+
+        New charts cost about ten messages each (widget opens): once ``allowance`` is
+        spent, the remaining ones wait for a later tick.
+        """
+        before = sum(chart.messages for chart in self.charts)
         specs = layout(self.series.values())
         old = {chart.spec.title: chart for chart in self.charts}
-        charts, children = [], [self.header]
-        bars: list[tuple[ChartSpec, ProgressBars]] = []
         old_bars = {spec.title: widget for spec, widget in self.bars}
+        charts, children, retired = [], [self.header], []
+        sent = 0
+        bars: list[tuple[ChartSpec, ProgressBars]] = []
         offset = 0
         for spec in specs:
             if spec.bars:
-                widget = old_bars.get(spec.title) or ProgressBars()
+                widget = old_bars.get(spec.title)
+                if widget is None:
+                    widget = ProgressBars()
+                    sent += 1
                 bars.append((spec, widget))
                 children.append(widget)
             if spec.lines:
-                chart = old.get(spec.title)
-                if chart is None or _shape(chart.spec) != _shape(spec):
-                    # A new metric joined the chart: a fresh figure reads the series again.
+                chart = old.pop(spec.title, None)
+                spent = sent + sum(c.messages for c in charts + retired) - before
+                if chart is None and spent >= allowance:
+                    self._structure_dirty = True
+                    continue
+                if chart is not None and chart.accepts(spec):
+                    chart.grow(spec)
+                else:
                     if chart is not None:
-                        chart.close()
+                        retired.append(chart)
                     chart = Chart(spec, offset)
                 charts.append(chart)
-                row = [chart.figure, chart.stats] if chart.figure is not None else [chart.stats]
-                children.append(ipywidgets.HBox(row, layout=ipywidgets.Layout(width="100%", align_items="center")))
+                row = self._rows.get(id(chart))
+                if row is None:
+                    row = ipywidgets.HBox([chart.figure, chart.stats],
+                                          layout=ipywidgets.Layout(width="100%", align_items="center"))
+                    self._rows[id(chart)] = row
+                    sent += 2
+                children.append(row)
                 offset += len(spec.lines)
         self.specs, self.charts, self.bars = specs, charts, bars
-        self.box.children = tuple(children)
+        if tuple(children) != self.box.children:
+            self.box.children = tuple(children)
+            sent += 1
+        for chart in retired + list(old.values()):
+            chart.close()
+            row = self._rows.pop(id(chart), None)
+            if row is not None:
+                row.close()
+        return sent + sum(chart.messages for chart in self.charts + retired + list(old.values())) - before
 
     def tick(self, allowance: int, final: bool = False) -> int:
         """Pull new points and send at most ``allowance`` widget updates."""
         with self._lock:
             sent = 0
+            known = sum(1 for s in self.series.values() if s.x_auto is not None)
+            if known != self._x_known:  # a first point tells whether x is time
+                self._x_known, self._structure_dirty = known, True
             if self._structure_dirty:
                 self._structure_dirty = False
-                self._rebuild()
-                sent += 1
+                sent += self._rebuild(allowance)
             changes: list[tuple[Any, dict[str, Any]]] = []
             title = self._title()
             if title != self.header.value:
@@ -173,10 +205,6 @@ class Board:
         return bundle
 
 
-def _shape(spec: ChartSpec) -> tuple[Any, ...]:
-    return (spec.lines, spec.axes, spec.x_label, spec.x_lower, spec.x_upper)
-
-
 def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
     """text/html and text/plain renderings of a finished board, for saved notebooks."""
     try:
@@ -235,7 +263,8 @@ class BoardSink:
                 self.boards[exe.id] = board
         board.add_series(series)
         if new:
-            board.tick(1 << 30)
+            # Show the (empty) board now; the ticker lays it out at its next visit,
+            # off the recording thread, by when the loop's other metrics exist too.
             self._handles[exe.id] = self._display(board.mimebundle(), self._parents.get(exe.id))
             self.ticker.add(board)
 

@@ -56,58 +56,105 @@ class Chart:
     """The widgets of one ChartSpec: a Figure (if it has lines) and a stats table."""
 
     def __init__(self, spec: ChartSpec, palette_offset: int = 0) -> None:
-        self.spec = spec
+        self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper)
+        self.palette_offset = palette_offset
         self.x_auto = spec.x_label == "time (s)"
         self.time_divisor = 1.0
         self.x_scale = bqplot.LinearScale(min=spec.x_lower, max=spec.x_upper)
         self.x_axis = bqplot.Axis(scale=self.x_scale, label=spec.x_label, side="bottom", grid_lines="solid")
-        self.y_scales = [bqplot.LinearScale(min=a.lower, max=a.upper) for a in spec.axes]
+        self.y_scales: list[Any] = []
+        self.y_axes: list[Any] = []
         self.lines: dict[str, Line] = {}
-        axes: list[Any] = [self.x_axis]
-        colours: dict[int, str] = {}
-        marks = []
-        for i, line in enumerate(spec.lines):
-            colour = PALETTE[(palette_offset + i) % len(PALETTE)]
-            colours.setdefault(line.axis, colour)
+        self.colours: dict[str, str] = {}
+        self.figure: Any = None
+        self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"))
+        self.stats_text = ""
+        self.messages = 3
+        """Comm messages this chart has caused so far (opens and updates), for the budget."""
+        self.grow(spec)
+
+    def accepts(self, spec: ChartSpec) -> bool:
+        """Whether ``spec`` only adds lines and axes to what this chart shows."""
+        old = self.spec
+        return (
+            (spec.title, spec.x_lower, spec.x_upper) == (old.title, old.x_lower, old.x_upper)
+            and spec.axes[: len(old.axes)] == old.axes
+            and spec.lines[: len(old.lines)] == old.lines
+        )
+
+    def grow(self, spec: ChartSpec) -> None:
+        """Add the axes and lines of ``spec`` that this chart does not have yet."""
+        for index in range(len(self.spec.axes), len(spec.axes)):
+            axis_spec = spec.axes[index]
+            scale = bqplot.LinearScale(min=axis_spec.lower, max=axis_spec.upper)
+            axis = bqplot.Axis(
+                scale=scale, side=axis_spec.side, label=axis_spec.label,
+                grid_lines="solid" if index == 0 else "none",
+            )
+            if axis_spec.offset:
+                shift = 0.12 * axis_spec.offset
+                axis.offset = {"value": -shift if axis_spec.side == "left" else 1 + shift}
+            self.y_scales.append(scale)
+            self.y_axes.append(axis)
+            self.messages += 2
+        for i in range(len(self.spec.lines), len(spec.lines)):
+            line_spec = spec.lines[i]
+            colour = PALETTE[(self.palette_offset + i) % len(PALETTE)]
+            self.colours[line_spec.key] = colour
             mark = bqplot.Lines(
                 x=np.zeros(0), y=np.zeros(0),
-                scales={"x": self.x_scale, "y": self.y_scales[line.axis]},
-                colors=[colour], labels=[line.key], display_legend=True, stroke_width=1.5,
+                scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
+                colors=[colour], labels=[line_spec.key], display_legend=True, stroke_width=1.5,
             )
-            marks.append(mark)
-            self.lines[line.key] = Line(line.key, mark)
-        for index, (spec_axis, scale) in enumerate(zip(spec.axes, self.y_scales)):
-            shared = sum(1 for line in spec.lines if line.axis == index) > 1
-            axis = bqplot.Axis(
-                scale=scale, side=spec_axis.side, label=spec_axis.label,
-                grid_lines="solid" if index == 0 else "none",
-                color=None if shared else colours.get(index), label_color=None if shared else colours.get(index),
-            )
-            if spec_axis.offset:
-                axis.offset = {"value": -0.12 * spec_axis.offset if spec_axis.side == "left" else 1 + 0.12 * spec_axis.offset}
-            axes.append(axis)
-        self.figure: Any = None
-        if marks:
-            right = 60 + 60 * max((a.offset for a in spec.axes if a.side == "right"), default=-1) if any(
-                a.side == "right" for a in spec.axes) else 20
-            left = 60 + 60 * max((a.offset for a in spec.axes if a.side == "left"), default=0)
+            self.lines[line_spec.key] = Line(line_spec.key, mark)
+            self.messages += 1
+        if spec.x_label != self.spec.x_label:  # x_auto is known from the first point on
+            self.x_axis.label = spec.x_label
+            self.x_auto = spec.x_label == "time (s)"
+            self.messages += 1
+        self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper,
+                              list(spec.axes), list(spec.lines), list(spec.bars))
+        self._colour_axes()
+        if not self.lines:
+            return
+        marks = [line.mark for line in self.lines.values()]
+        axes = [self.x_axis, *self.y_axes]
+        sides = [a.side for a in spec.axes]
+        left = 70 + 60 * max((a.offset for a in spec.axes if a.side == "left"), default=0)
+        right = 70 + 60 * max((a.offset for a in spec.axes if a.side == "right"), default=0) if "right" in sides else 20
+        margin = {"top": 40, "bottom": 45, "left": left, "right": right}
+        if self.figure is None:
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, title=spec.title, animation_duration=0,
-                legend_location="top-right",
-                fig_margin={"top": 40, "bottom": 45, "left": left, "right": right},
-                layout=ipywidgets.Layout(width="100%", height="280px", min_width="320px"),
+                legend_location="top-right", fig_margin=margin,
+                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height="280px", min_width="320px"),
             )
-        self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(min_width="190px"))
-        self.stats_text = ""
+            self.messages += 2
+        else:
+            with self.figure.hold_sync():
+                self.figure.marks, self.figure.axes, self.figure.fig_margin = marks, axes, margin
+            self.messages += 1
+
+    def _colour_axes(self) -> None:
+        # An axis with a single line takes that line's colour.
+        for index, axis in enumerate(self.y_axes):
+            keys = [line.key for line in self.spec.lines if line.axis == index]
+            colour = self.colours[keys[0]] if len(keys) == 1 else None
+            if axis.color != colour:
+                with axis.hold_sync():
+                    axis.color = colour
+                    axis.label_color = colour
+                self.messages += 1
 
     def close(self) -> None:
         """Close every widget of this chart (its comms), when the board rebuilds it."""
-        widgets: list[Any] = [self.stats, self.x_axis, self.x_scale, *self.y_scales]
+        widgets: list[Any] = [self.stats, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
         widgets += [line.mark for line in self.lines.values()]
         if self.figure is not None:
-            widgets += [*self.figure.axes, self.figure]
+            widgets.append(self.figure)
         for widget in widgets:
             widget.close()
+        self.messages += len(widgets)
 
     def changes(self) -> list[tuple[Any, dict[str, Any]]]:
         """(widget, traits) to send for the new points; clears the dirty marks."""
@@ -144,8 +191,9 @@ class Chart:
         for line in self.lines.values():
             if not line.count:
                 continue
-            cells = "".join(f"<td>{_fmt(v)}</td>" for v in (line.last, line.min, line.max))
-            rows.append(f"<tr><th>{html.escape(line.key)}</th>{cells}</tr>")
+            cells = "".join(f'<td style="padding:0 6px">{_fmt(v)}</td>' for v in (line.last, line.min, line.max))
+            swatch = f'<span style="color:{self.colours[line.key]}">&#9632;</span> '
+            rows.append(f'<tr><th style="text-align:left;white-space:nowrap">{swatch}{html.escape(line.key)}</th>{cells}</tr>')
         if not rows:
             return ""
         head = "<tr><th></th><th>latest</th><th>min</th><th>max</th></tr>"

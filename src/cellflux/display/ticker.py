@@ -37,6 +37,7 @@ class Budget:
         self.sent = 0
 
     def available(self) -> int:
+        """Messages that may go out now; negative after a burst (new widgets) until repaid."""
         now = self.clock()
         self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
