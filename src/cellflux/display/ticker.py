@@ -2,7 +2,8 @@
 
 Jupyter's server drops iopub messages past 1000/s (see DESIGN.md); every widget
 update is one message. The ticker visits each board at most 10 times a second and
-never sends more than ``rate`` messages a second in all, however many metrics and
+never sends more than ``rate`` (60) messages a second in all, leaving room under
+the 100/s the board promises for widget opens and final pushes, however many metrics and
 boards there are: a board that would exceed the budget keeps its changes for a
 later tick, when they go out merged.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 INTERVAL = 0.1
-RATE = 80.0
+RATE = 60.0
 
 
 class Tickable(Protocol):
