@@ -12,6 +12,7 @@ from .definitions import MetricGroup, MetricScale
 
 CHUNK = 1 << 16
 """Points per chunk: a full chunk is exactly 16 bytes per point (x and y float64)."""
+_ZEROS = array("d", [0.0])  # repeated, not grown: arrays built by growth over-allocate
 
 Floats = npt.NDArray[np.float64]
 
@@ -65,8 +66,8 @@ class Series:
         try:
             i = self._i
             if i == CHUNK:
-                self._cx = array("d", bytes(8 * CHUNK))
-                self._cy = array("d", bytes(8 * CHUNK))
+                self._cx = _ZEROS * CHUNK
+                self._cy = _ZEROS * CHUNK
                 self._xs.append(self._cx)
                 self._ys.append(self._cy)
                 i = 0
