@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from array import array
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from .definitions import MetricGroup, MetricScale
+
+if TYPE_CHECKING:
+    from .execution import Execution
 
 CHUNK = 1 << 16
 """Points per chunk: a full chunk is exactly 16 bytes per point (x and y float64)."""
@@ -33,7 +37,7 @@ class Series:
     def __init__(
         self,
         key: str,
-        execution: object,
+        execution: Execution,
         group: MetricGroup | None = None,
         scale: MetricScale | None = None,
     ) -> None:

@@ -71,7 +71,9 @@ class Board:
         specs = layout(self.series.values())
         old = {chart.spec.title: chart for chart in self.charts}
         old_bars = {spec.title: widget for spec, widget in self.bars}
-        charts, children, retired = [], [self.header], []
+        charts: list[Chart] = []
+        retired: list[Chart] = []
+        children: list[Any] = [self.header]
         sent = 0
         bars: list[tuple[ChartSpec, ProgressBars]] = []
         offset = 0
@@ -313,7 +315,7 @@ def _parent(shell: Any) -> Any:
 def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
     from IPython.display import display
 
-    return _with_parent(parent, lambda: display(bundle, raw=True, display_id=True))
+    return _with_parent(parent, lambda: display(bundle, raw=True, display_id=True))  # type: ignore[no-untyped-call]
 
 
 def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
