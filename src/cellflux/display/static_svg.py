@@ -1,0 +1,440 @@
+"""The SVG pieces of the static board: a chart, a block of progress bars, a stats table.
+
+Every piece is a standalone ``<svg>`` with presentation attributes only (no CSS,
+no ids), so it renders the same inline in HTML, nested in one SVG image, on
+GitHub and in nbconvert output, and several boards can share a page. Text from
+users goes through :func:`esc` and nothing else reaches the markup unescaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .layout import ChartSpec
+from .text import format_bar
+
+Floats = npt.NDArray[np.float64]
+
+SVG_NS = "http://www.w3.org/2000/svg"
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+"""Line colours, in the order the live board gives them (d3's category10)."""
+STATE_COLOURS = {"running": "#1976d2", "done": "#388e3c", "stopped": "#f57c00", "failed": "#d32f2f"}
+"""Progress bar fill per state, as in the progress-bar widget."""
+STATUS_COLOURS = {"running": "#1976d2", "succeeded": "#388e3c", "interrupted": "#f57c00", "failed": "#d32f2f"}
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+TEXT, MUTED, GRID, AXIS = "#222", "#666", "#e6e6e6", "#888"
+
+CHART_W, CHART_H = 640, 300
+AXIS_W = 58
+"""Room for one y-axis: tick labels and the rotated axis label."""
+PAD = 3
+"""The plot clips this far outside its frame, so a line on a bound is drawn whole."""
+_NARROW = frozenset("fijlrt.,:;!|'() ")
+_WIDE = frozenset("mwMW@%")
+LABEL_CHARS = 32
+"""Longer keys are cut in legends and tables (the full text is in a tooltip)."""
+_TIME_UNITS = ((3 * 3600, 3600.0, "time (h)"), (180, 60.0, "time (min)"), (0, 1.0, "time (s)"))
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def esc(text: object) -> str:
+    """Untrusted text as SVG/HTML text or attribute value, also well-formed XML."""
+    return html.escape(_XML_INVALID.sub("\ufffd", str(text)), quote=True)
+
+
+def text_width(text: str, size: float = 11) -> float:
+    """A generous estimate of the rendered width: SVG cannot measure text, so it is guessed."""
+    units = sum(0.36 if c in _NARROW else 0.95 if c in _WIDE or c.isupper() else 0.62 for c in text)
+    return units * size
+
+
+def cut(text: str, chars: int = LABEL_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def fmt_value(value: float) -> str:
+    """A statistic as the live board's table shows it."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "—"
+    return f"{value:.4g}"
+
+
+def _num(v: float) -> str:
+    """A coordinate: one decimal, no trailing ``.0``."""
+    text = f"{v:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass
+class Piece:
+    """A standalone ``<svg>`` and its size in pixels."""
+
+    markup: str
+    width: int
+    height: int
+
+
+# -- scales --------------------------------------------------------------------------------
+
+
+@dataclass
+class Scale:
+    """A linear map from data to pixels, with its ticks."""
+
+    lower: float
+    upper: float
+    ticks: list[float]
+    step: float
+
+    def label(self, value: float) -> str:
+        if value == 0:
+            return "0"
+        big = max(abs(self.lower), abs(self.upper))
+        if big >= 1e4 and self.step >= 1:
+            for divisor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+                if abs(value) >= divisor:
+                    return f"{value / divisor:.3g}{suffix}"
+            return f"{value:.3g}"
+        if big >= 1e4 or self.step < 1e-4:
+            return f"{value:.3g}"
+        decimals = max(0, -math.floor(math.log10(self.step) + 1e-9))
+        if round(self.step / 10.0 ** -decimals, 6) % 1:
+            decimals += 1  # a step of 2.5
+        return f"{value:.{decimals}f}"
+
+
+def _nice_step(span: float, target: int = 5) -> float:
+    raw = span / target
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * magnitude >= raw * (1 - 1e-9):
+            return m * magnitude
+    return 10 * magnitude
+
+
+def nice_scale(lower: float | None, upper: float | None, data_lo: float, data_hi: float) -> Scale:
+    """Fixed bounds where given; otherwise the data range widened to whole ticks."""
+    lo = lower if lower is not None else data_lo
+    hi = upper if upper is not None else data_hi
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo, hi = (lower if lower is not None else 0.0), (upper if upper is not None else 1.0)
+    if hi <= lo:
+        pad = abs(lo) * 0.1 or 1.0
+        if upper is None:
+            hi = lo + pad
+        if lower is None or hi <= lo:
+            lo = hi - 2 * pad
+    step = _nice_step(hi - lo)
+    if lower is None:
+        lo = math.floor(lo / step + 1e-9) * step
+    if upper is None:
+        hi = math.ceil(hi / step - 1e-9) * step
+    first = math.ceil(lo / step - 1e-9)
+    ticks = [k * step for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+    return Scale(lo, hi, ticks, step)
+
+
+def finite_range(arrays: Sequence[Floats]) -> tuple[float, float]:
+    lo, hi = math.inf, -math.inf
+    for a in arrays:
+        finite = a[np.isfinite(a)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    return lo, hi
+
+
+def time_unit(spec: ChartSpec, last_x: float) -> tuple[float, str]:
+    """Divisor and label of an auto-x axis, as the live board picks them."""
+    if spec.x_label != "time (s)":
+        return 1.0, spec.x_label
+    for threshold, divisor, label in _TIME_UNITS:
+        if last_x >= threshold:
+            return divisor, label
+    return 1.0, spec.x_label
+
+
+# -- the chart -----------------------------------------------------------------------------
+
+
+@dataclass
+class LineData:
+    key: str
+    colour: str
+    xs: Floats
+    ys: Floats
+    last: float
+
+
+@dataclass
+class _Frame:
+    """The plot rectangle of a chart, in chart pixels; line coordinates are relative to it."""
+
+    x0: int
+    x1: int
+    y0: int
+    y1: int
+
+    def px(self, v: Floats | float, s: Scale) -> Floats:
+        """Plot x of data ``v`` (inside the clipping svg, which starts ``PAD`` before x0)."""
+        return PAD + (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower) * (self.x1 - self.x0)
+
+    def py(self, v: Floats | float, s: Scale) -> Floats:
+        h = self.y1 - self.y0
+        out = PAD + (1 - (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower)) * h
+        return np.clip(out, -50 * h, 50 * h)  # far outside is clipped anyway; keep numbers short
+
+    def cx(self, v: float, s: Scale) -> str:
+        return _num(float(self.x0 - PAD + self.px(v, s)))
+
+    def cy(self, v: float, s: Scale) -> str:
+        return _num(float(self.y0 - PAD + self.py(v, s)))
+
+
+def chart_svg(spec: ChartSpec, lines: Sequence[LineData]) -> Piece:
+    """One chart: title, legend, y-axes on both sides, x-axis, the lines clipped to the plot."""
+    left_axes = sum(1 for a in spec.axes if a.side == "left")
+    right_axes = len(spec.axes) - left_axes
+    legend = _legend_rows(lines, CHART_W - 24)
+    height = CHART_H + 16 * max(0, len(legend) - 1)  # a long legend does not squeeze the plot
+    f = _Frame(
+        x0=14 + AXIS_W * max(1, left_axes),
+        x1=CHART_W - (14 + AXIS_W * right_axes if right_axes else 22),
+        y0=30 + 16 * len(legend) + 6,
+        y1=height - 44,
+    )
+    divisor, x_label = time_unit(spec, max((float(np.max(d.xs)) for d in lines if d.xs.size), default=0.0))
+    lo, hi = finite_range([d.xs for d in lines])
+    xscale = nice_scale(
+        None if spec.x_lower is None else spec.x_lower / divisor,
+        None if spec.x_upper is None else spec.x_upper / divisor,
+        lo / divisor, hi / divisor,
+    )
+    yscales = []
+    for index, axis in enumerate(spec.axes):
+        on_axis = [d.ys for d, ls in zip(lines, spec.lines) if ls.axis == index]
+        yscales.append(nice_scale(axis.lower, axis.upper, *finite_range(on_axis)))
+
+    title = esc(spec.title)
+    out = [
+        f'<svg xmlns="{SVG_NS}" class="cellflux-chart" data-group="{title}" width="{CHART_W}" '
+        f'height="{height}" viewBox="0 0 {CHART_W} {height}" font-family="{FONT}" font-size="11" '
+        f'fill="{TEXT}"><title>{title}</title>',
+        f'<text x="{CHART_W / 2:g}" y="18" text-anchor="middle" font-size="13" font-weight="600">'
+        f"{esc(cut(spec.title, 80))}</text>",
+    ]
+    out += _legend_svg(legend, 12, 36)
+    # Grid: the x ticks and the first y-axis's ticks.
+    grid = [f"M{f.cx(t, xscale)} {f.y0}V{f.y1}" for t in xscale.ticks]
+    if yscales:
+        grid += [f"M{f.x0} {f.cy(t, yscales[0])}H{f.x1}" for t in yscales[0].ticks]
+    out.append(f'<path class="cellflux-grid" d="{"".join(grid)}" stroke="{GRID}" fill="none"/>')
+    out.append(_x_axis(f, xscale, x_label, height))
+    for index, (axis, scale) in enumerate(zip(spec.axes, yscales)):
+        keys = [ls.key for ls in spec.lines if ls.axis == index]
+        colour = next((d.colour for d in lines if d.key == keys[0]), TEXT) if len(keys) == 1 else TEXT
+        out.append(_y_axis(f, axis.side, axis.offset, axis.label, scale, colour))
+    # The plot: a nested svg clips what falls outside the bounds.
+    out.append(
+        f'<svg class="cellflux-plot" x="{f.x0 - PAD}" y="{f.y0 - PAD}" width="{f.x1 - f.x0 + 2 * PAD}" '
+        f'height="{f.y1 - f.y0 + 2 * PAD}" overflow="hidden">'
+    )
+    for data, line_spec in zip(lines, spec.lines):
+        if data.xs.size:
+            out.append(_line_svg(f, data, line_spec.axis, xscale, yscales[line_spec.axis], divisor))
+    out.append("</svg></svg>")
+    return Piece("".join(out), CHART_W, height)
+
+
+def _x_axis(f: _Frame, scale: Scale, label: str, height: int) -> str:
+    parts = [
+        f'<g class="cellflux-axis" data-side="bottom" data-lower="{scale.lower!r}" data-upper="{scale.upper!r}" '
+        f'fill="{MUTED}"><path d="M{f.x0} {f.y1}H{f.x1}" stroke="{AXIS}" fill="none"/>'
+    ]
+    for t in scale.ticks:
+        x = f.cx(t, scale)
+        parts.append(
+            f'<path d="M{x} {f.y1}v4" stroke="{AXIS}"/>'
+            f'<text x="{x}" y="{f.y1 + 15}" text-anchor="middle">{esc(scale.label(t))}</text>'
+        )
+    parts.append(
+        f'<text class="cellflux-axis-label" x="{(f.x0 + f.x1) / 2:g}" y="{height - 8}" text-anchor="middle" '
+        f'fill="{TEXT}">{esc(label)}</text></g>'
+    )
+    return "".join(parts)
+
+
+def _y_axis(f: _Frame, side: str, offset: int, label: str, scale: Scale, colour: str) -> str:
+    left = side == "left"
+    x = f.x0 - AXIS_W * offset if left else f.x1 + AXIS_W * offset
+    sign = -1 if left else 1
+    anchor = "end" if left else "start"
+    parts = [
+        f'<g class="cellflux-axis" data-side="{side}" data-offset="{offset}" data-lower="{scale.lower!r}" '
+        f'data-upper="{scale.upper!r}" fill="{colour}">'
+        f'<path d="M{x} {f.y0}V{f.y1}" stroke="{colour if colour != TEXT else AXIS}" fill="none"/>'
+    ]
+    for t in scale.ticks:
+        y = f.cy(t, scale)
+        parts.append(
+            f'<path d="M{x} {y}h{4 * sign}" stroke="{AXIS}"/>'
+            f'<text x="{x + 6 * sign}" y="{y}" dy="0.32em" text-anchor="{anchor}">{esc(scale.label(t))}</text>'
+        )
+    lx = x + (AXIS_W - 10) * sign
+    ly = (f.y0 + f.y1) / 2
+    parts.append(
+        f'<text class="cellflux-axis-label" x="{lx}" y="{ly:g}" text-anchor="middle" '
+        f'transform="rotate({-90 if left else 90} {lx} {ly:g})">{esc(cut(label, 40))}</text></g>'
+    )
+    return "".join(parts)
+
+
+def _line_svg(f: _Frame, data: LineData, axis: int, xscale: Scale, yscale: Scale, divisor: float) -> str:
+    """One ``<g>`` per metric: a polyline per finite run (gaps break the line), dots for lone points.
+
+    ``data-lower``/``data-upper`` and ``data-px-lower``/``data-px-upper`` give the y
+    scale in the polylines' own coordinates, so a reader can map points back to values.
+    """
+    xs, ys = f.px(data.xs / divisor, xscale), f.py(data.ys, yscale)
+    key = esc(data.key)
+    parts = [
+        f'<g class="cellflux-series" data-key="{key}" data-axis="{axis}" data-last="{data.last!r}" '
+        f'data-lower="{yscale.lower!r}" data-upper="{yscale.upper!r}" '
+        f'data-px-lower="{float(f.py(yscale.lower, yscale))!r}" '
+        f'data-px-upper="{float(f.py(yscale.upper, yscale))!r}" '
+        f'stroke="{data.colour}" fill="none" stroke-width="1.5" stroke-linejoin="round">'
+    ]
+    bad = np.flatnonzero(~np.isfinite(ys))
+    starts = np.concatenate(([0], bad + 1)).tolist()
+    stops = np.concatenate((bad, [ys.size])).tolist()
+    for start, stop in zip(starts, stops):
+        if stop - start == 1:
+            parts.append(
+                f'<circle class="cellflux-dot" data-key="{key}" cx="{_num(float(xs[start]))}" '
+                f'cy="{_num(float(ys[start]))}" r="2" fill="{data.colour}" stroke="none"/>'
+            )
+        elif stop - start > 1:
+            pairs = zip(xs[start:stop].tolist(), ys[start:stop].tolist())
+            points = " ".join(f"{_num(a)},{_num(b)}" for a, b in pairs)
+            parts.append(f'<polyline class="cellflux-line" data-key="{key}" points="{points}"/>')
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _legend_rows(lines: Sequence[LineData], width: float) -> list[list[tuple[LineData, float]]]:
+    rows: list[list[tuple[LineData, float]]] = []
+    x = width
+    for data in lines:
+        w = 26 + text_width(cut(data.key)) + 16
+        if x + w > width and (not rows or rows[-1]):
+            rows.append([])
+            x = 0
+        rows[-1].append((data, x))
+        x += w
+    return rows
+
+
+def _legend_svg(rows: list[list[tuple[LineData, float]]], left: float, top: float) -> list[str]:
+    out = ['<g class="cellflux-legend">']
+    for r, row in enumerate(rows):
+        y = top + 16 * r
+        for data, x in row:
+            out.append(
+                f'<g><title>{esc(data.key)}</title><path d="M{_num(left + x)} {_num(y - 4)}h20" '
+                f'stroke="{data.colour}" stroke-width="2.5"/><text x="{_num(left + x + 26)}" y="{_num(y)}">'
+                f"{esc(cut(data.key))}</text></g>"
+            )
+    out.append("</g>")
+    return out
+
+
+# -- progress bars and the stats table -----------------------------------------------------
+
+
+@dataclass
+class BarData:
+    key: str
+    state: str
+    count: float
+    total: float | None
+    elapsed: float | None
+    rate: float | None
+
+
+BAR_ROW = 22
+
+
+def bars_svg(group: str, bars: Sequence[BarData], width: int) -> Piece:
+    """Progress bars, one row each: key, a track filled by count/total in the state's colour, text."""
+    height = BAR_ROW * len(bars) + 4
+    label_w = max(text_width(cut(b.key)) for b in bars) + 16
+    track_x, track_w = label_w, max(120.0, width - label_w - 330)
+    out = [
+        f'<svg xmlns="{SVG_NS}" class="cellflux-bars" data-group="{esc(group)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11" fill="{TEXT}">'
+    ]
+    for i, b in enumerate(bars):
+        y = 2 + BAR_ROW * i
+        colour = STATE_COLOURS.get(b.state, STATE_COLOURS["running"])
+        if b.total is None or not math.isfinite(b.total):
+            fraction = 1.0 if b.state == "done" else 0.0
+        else:
+            fraction = 1.0 if b.total <= 0 else min(1.0, max(0.0, b.count / b.total))
+        text = format_bar(b.count, b.total, b.elapsed, b.rate, b.state)
+        out.append(
+            f'<g class="cellflux-bar" data-key="{esc(b.key)}" data-state="{esc(b.state)}" '
+            f'data-count="{b.count!r}" data-total="{b.total!r}"><title>{esc(b.key)}</title>'
+            f'<text x="4" y="{y + 14}">{esc(cut(b.key))}</text>'
+            f'<rect x="{_num(track_x)}" y="{y + 4}" width="{_num(track_w)}" height="12" rx="3" fill="#e9e9e9"/>'
+            f'<rect x="{_num(track_x)}" y="{y + 4}" width="{_num(track_w * fraction)}" height="12" rx="3" '
+            f'fill="{colour}"/><text class="cellflux-bar-text" x="{_num(track_x + track_w + 8)}" y="{y + 14}">'
+            f"{esc(text)}</text></g>"
+        )
+    out.append("</svg>")
+    return Piece("".join(out), width, height)
+
+
+@dataclass
+class StatRow:
+    key: str
+    colour: str
+    last: float
+    low: float
+    high: float
+
+
+def stats_svg(group: str, rows: Sequence[StatRow]) -> Piece:
+    """The latest/min/max table beside a chart."""
+    key_w = max([text_width(cut(r.key), 12) for r in rows] + [40.0]) + 22
+    col_w = 80
+    width = int(key_w + 3 * col_w + 4)
+    height = 22 + 18 * len(rows)
+    out = [
+        f'<svg xmlns="{SVG_NS}" class="cellflux-stats" data-group="{esc(group)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12" fill="{TEXT}">',
+        f'<g font-weight="600" text-anchor="end" fill="{MUTED}">',
+    ]
+    for c, heading in enumerate(("latest", "min", "max")):
+        out.append(f'<text x="{_num(key_w + col_w * (c + 1))}" y="14">{heading}</text>')
+    out.append("</g>")
+    for i, r in enumerate(rows):
+        y = 34 + 18 * i
+        cells = "".join(
+            f'<text x="{_num(key_w + col_w * (c + 1))}" y="{y}" text-anchor="end">{esc(fmt_value(v))}</text>'
+            for c, v in enumerate((r.last, r.low, r.high))
+        )
+        out.append(
+            f'<g class="cellflux-stat" data-key="{esc(r.key)}"><title>{esc(r.key)}</title>'
+            f'<rect x="0" y="{y - 9}" width="10" height="10" fill="{r.colour}"/>'
+            f'<text x="16" y="{y}">{esc(cut(r.key))}</text>{cells}</g>'
+        )
+    out.append("</svg>")
+    return Piece("".join(out), width, height)
