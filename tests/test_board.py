@@ -66,11 +66,14 @@ def train(epochs: int = 5) -> cf.Execution:
 def test_one_board_per_execution_displayed_once_then_updated_at_the_end(screen: tuple[Screen, BoardSink]) -> None:
     scr, sink = screen
     exe = train()
-    assert len(scr.shown) == 1 and WIDGET_MIME in scr.shown[0]
-    assert len(scr.updated) == 1
-    handle, final = scr.updated[0]
-    assert handle == 0 and final[WIDGET_MIME] == scr.shown[0][WIDGET_MIME]
-    assert "object at 0x" not in final["text/plain"]
+    # two outputs: the live widget, and the static board that saved notebooks show
+    assert len(scr.shown) == 2 and WIDGET_MIME in scr.shown[0] and WIDGET_MIME not in scr.shown[1]
+    assert sorted(handle for handle, _ in scr.updated) == [0, 1]
+    final = dict(scr.updated)
+    assert final[0][WIDGET_MIME] == scr.shown[0][WIDGET_MIME]
+    assert 'class="cellflux-chart"' in final[1]["text/html"]
+    assert "train" in final[1]["text/plain"] and "succeeded" in final[1]["text/plain"]
+    assert all("object at 0x" not in bundle["text/plain"] for bundle in final.values())
     assert exe.status == "succeeded"
 
 

@@ -131,7 +131,8 @@ def _install_thread_hook() -> None:
         @functools.wraps(original)
         def start(self: threading.Thread) -> None:
             exe = ex.current.get()
-            if exe is not None and exe.status is ex.RUNNING:
+            # cellflux's own threads (flusher, ticker, store writer) belong to no task.
+            if exe is not None and exe.status is ex.RUNNING and not self.name.startswith("cellflux-"):
                 self.run = _inherit(self.run, exe)  # type: ignore[method-assign]
             original(self)
 

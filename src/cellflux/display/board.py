@@ -38,6 +38,7 @@ class Board:
         self.series: dict[str, Any] = {}
         self.header = ipywidgets.Label(value=self._title())
         self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"))
+        self.box.add_class("cellflux-live")
         self.charts: list[Chart] = []
         self.bars: list[tuple[ChartSpec, ProgressBars]] = []
         self.specs: list[ChartSpec] = []
@@ -198,24 +199,37 @@ class Board:
         self.tick(1 << 30, final=True)
 
     def mimebundle(self) -> dict[str, Any]:
-        bundle: dict[str, Any] = {
+        """The live output: the widget view, and a one-line text/plain."""
+        return {
             WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.box.model_id},
             "text/plain": f"cellflux board: {self.execution.name} ({self.execution.status})",
         }
-        if self.ended:
-            bundle.update(static_bundle(self.execution, self.series))
-        return bundle
+
+    def static_mimebundle(self) -> dict[str, Any]:
+        """The static output: empty while running, the final board once ended."""
+        if not self.ended:
+            return {"text/html": '<div class="cellflux-static"></div>', "text/plain": ""}
+        return static_bundle(self.execution, self.series)
+
+
+# The static board sits in its own output right after the live one: nbconvert and
+# other renderers prefer a widget view over text/html in the same bundle, and show
+# nothing for it without widget state. Next to a live widget that did render, the
+# static copy hides itself (CSS :has), so JupyterLab and Notebook 7 show one board.
+_HIDE_NEXT_TO_LIVE = (
+    "<style>.jp-OutputArea-child:has(.cellflux-live) + .jp-OutputArea-child .cellflux-static,"
+    ".output_area:has(.cellflux-live) + .output_area .cellflux-static{display:none}</style>"
+)
 
 
 def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
     """text/html and text/plain renderings of a finished board, for saved notebooks."""
-    try:
-        from .static import render_html
-        from .summary import summarize
-    except ImportError:
-        return {}
+    from .static import render_html
+    from .summary import summarize
+
     view = _View(execution, series)
-    return {"text/html": render_html(view), "text/plain": summarize(view)}
+    html = f'<div class="cellflux-static">{render_html(view)}</div>{_HIDE_NEXT_TO_LIVE}'
+    return {"text/html": html, "text/plain": summarize(view)}
 
 
 class _View:
@@ -267,7 +281,10 @@ class BoardSink:
         if new:
             # Show the (empty) board now; the ticker lays it out at its next visit,
             # off the recording thread, by when the loop's other metrics exist too.
-            self._handles[exe.id] = self._display(board.mimebundle(), self._parents.get(exe.id))
+            parent = self._parents.get(exe.id)
+            live = self._display(board.mimebundle(), parent)
+            static = self._display(board.static_mimebundle(), parent)
+            self._handles[exe.id] = (live, static)
             self.ticker.add(board)
 
     def execution_ended(self, execution: Execution) -> None:
@@ -276,9 +293,11 @@ class BoardSink:
         if board is None:
             return
         board.finish()
-        handle = self._handles.pop(execution.id, None)
-        if handle is not None:
-            self._update(board.mimebundle(), handle)
+        handles = self._handles.pop(execution.id, None)
+        if handles is not None:
+            live, static = handles
+            self._update(board.mimebundle(), live)
+            self._update(board.static_mimebundle(), static)
 
     def flush(self) -> None:
         for board in list(self.boards.values()):

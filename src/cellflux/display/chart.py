@@ -14,11 +14,9 @@ import ipywidgets
 import numpy as np
 
 from .decimate import Decimator
-from .layout import ChartSpec
+from .layout import PALETTE, TIME_UNITS, ChartSpec
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 MAX_POINTS = 2000
-_TIME_UNITS = ((3 * 3600, 3600.0, "time (h)"), (180, 60.0, "time (min)"), (0, 1.0, "time (s)"))
 
 
 class Line:
@@ -176,7 +174,7 @@ class Chart:
     def _retime(self) -> list[tuple[Any, dict[str, Any]]]:
         # Auto x is seconds; past 3 minutes show minutes, past 3 hours hours.
         span = max((line.last_x for line in self.lines.values()), default=0.0)
-        for threshold, divisor, label in _TIME_UNITS:
+        for threshold, divisor, label in TIME_UNITS:
             if span >= threshold:
                 break
         if divisor == self.time_divisor:

@@ -9,6 +9,11 @@ from typing import Protocol
 
 from ..definitions import MetricGroup, MetricScale
 
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+"""Line colours, in order of the lines on a board (live and static alike)."""
+TIME_UNITS = ((3 * 3600, 3600.0, "time (h)"), (180, 60.0, "time (min)"), (0, 1.0, "time (s)"))
+"""Auto x is seconds; from 3 minutes on it is shown in minutes, from 3 hours in hours."""
+
 
 class SeriesInfo(Protocol):
     """What the layout needs to know of a metric (a live Series or a stored one)."""

@@ -38,9 +38,9 @@ import numpy as np
 
 from ..definitions import MetricGroup, MetricScale
 from .decimate import Decimator, Floats
-from .layout import ChartSpec, layout
+from .layout import PALETTE, ChartSpec, layout
 from .static_svg import (
-    CHART_W, FONT, MUTED, PALETTE, STATUS_COLOURS, SVG_NS, TEXT, BarData, LineData, Piece, StatRow,
+    CHART_W, FONT, MUTED, STATUS_COLOURS, SVG_NS, TEXT, BarData, LineData, Piece, StatRow,
     bars_svg, chart_svg, esc, stats_svg,
 )
 from .text import ProgressTally, progress_numbers

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .layout import ChartSpec
+from .layout import PALETTE, TIME_UNITS, ChartSpec
 from .text import format_bar
 
 Floats = npt.NDArray[np.float64]
 
 SVG_NS = "http://www.w3.org/2000/svg"
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 """Line colours, in the order the live board gives them (d3's category10)."""
 STATE_COLOURS = {"running": "#1976d2", "done": "#388e3c", "stopped": "#f57c00", "failed": "#d32f2f"}
 """Progress bar fill per state, as in the progress-bar widget."""
@@ -40,7 +39,6 @@ _NARROW = frozenset("fijlrt.,:;!|'() ")
 _WIDE = frozenset("mwMW@%")
 LABEL_CHARS = 32
 """Longer keys are cut in legends and tables (the full text is in a tooltip)."""
-_TIME_UNITS = ((3 * 3600, 3600.0, "time (h)"), (180, 60.0, "time (min)"), (0, 1.0, "time (s)"))
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -156,7 +154,7 @@ def time_unit(spec: ChartSpec, last_x: float) -> tuple[float, str]:
     """Divisor and label of an auto-x axis, as the live board picks them."""
     if spec.x_label != "time (s)":
         return 1.0, spec.x_label
-    for threshold, divisor, label in _TIME_UNITS:
+    for threshold, divisor, label in TIME_UNITS:
         if last_x >= threshold:
             return divisor, label
     return 1.0, spec.x_label
