@@ -139,3 +139,30 @@ def test_throttle_rate_sets_the_window(rt: Runtime, clock: FakeClock) -> None:
     clock.advance(0.011)
     m.record(2.0)
     assert values("fast") == [1.0, 2.0]
+
+
+def test_explicit_at_in_a_tight_loop_keeps_exact_x_and_the_final_point(rt: Runtime, clock: FakeClock) -> None:
+    m = cf.Metric("loss")
+    for step in range(20_000):
+        m.record(step * 0.5, at=step)
+        clock.advance(5e-5)  # one second in all
+        if step % 500 == 0:
+            rt.flusher.run_due()
+    rt.flush()
+    x, y = cf.current_execution().series("loss")
+    assert x[-1] == 19_999 and y[-1] == 19_999 * 0.5
+    assert (y == x * 0.5).all()  # every point is a recorded (at, value) pair
+    assert (np.diff(x) > 0).all() and 9 <= len(x) <= 14
+
+
+def test_a_non_increasing_at_is_dropped_even_inside_a_gated_window(rt: Runtime) -> None:
+    import pytest
+
+    m = cf.Metric("loss")
+    for step in range(1000):
+        m.record(1.0, at=step)
+    with pytest.warns(cf.CellfluxWarning, match="at=500"):
+        m.record(2.0, at=500)
+    rt.flush()
+    x, y = cf.current_execution().series("loss")
+    assert x.tolist() == [0.0, 999.0] and 2.0 not in y.tolist()

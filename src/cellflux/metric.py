@@ -14,6 +14,7 @@ from .values import to_at, to_float, to_window
 from .warn import warn
 
 _DISARMED = itertools.repeat(False).__next__
+_INF = float("inf")
 _context = current.get
 
 
@@ -39,6 +40,7 @@ class Metric:
     __slots__ = (
         "_key", "_group", "_scale", "_throttle", "_groupdef", "_scaledef", "_window",
         "_tick", "_v", "_gst", "_gx", "_k", "_tslow", "_st", "_direct", "_clock", "_t0",
+        "_etick", "_p", "_lat",
         "__weakref__",
     )
 
@@ -73,6 +75,9 @@ class Metric:
         self._window = to_window(key, throttle)
         self._tick = _DISARMED
         self._v: Any = UNSET
+        self._etick = _DISARMED
+        self._p: Any = UNSET
+        self._lat = _INF
         self._gst: KeyState | None = None
         self._gx = 0.0
         self._k = 1
@@ -130,6 +135,15 @@ class Metric:
             if series is not None and value - value == 0.0:
                 series.append(self._clock() - self._t0, value)
                 return
+        elif type(value) is float and (type(at) is int or type(at) is float) and self._lat < at < _INF:
+            # The same for explicit, increasing x: the point itself waits.
+            try:
+                if self._etick():
+                    self._lat = at
+                    self._p = (at, value)
+                    return
+            except StopIteration:
+                pass
         self._record(value, at)
 
     def _rearm(self, value: float) -> None:
@@ -167,11 +181,15 @@ class Metric:
         if old is not None and old is not st:
             with old.lock:
                 carried = self._take_gated(old)
-                if carried is not UNSET:
-                    old.pending = (self._gx, carried)
+                if carried is not None:
+                    old.pending = carried
         with st.lock:
             if old is st:
-                self._take_gated(st)  # superseded by this newer value
+                # The latest gated point waits as pending: this call's point replaces
+                # it, or, if the window has closed, follows it as the trailing point.
+                gated = self._take_gated(st)
+                if gated is not None:
+                    st.pending = gated
             if y - y != 0.0 and st.warn_once("nonfinite"):
                 warn(f"metric {self._key!r}: non-finite value {y!r} kept and drawn as a gap", 3)
             now = rt.clock()
@@ -202,12 +220,14 @@ class Metric:
                     st.last_at = x_at
                     x = x_at
             st.offer(now, x, y, rt.flusher.schedule)
-            if at is None and rt.can_gate:
-                if st.window > 0.0:
+            if rt.can_gate:
+                if at is None and st.window > 0.0:
                     self._arm(rt, st, now, x)
-                else:
+                elif at is None:
                     self._direct, self._clock, self._t0 = st.series, rt.clock, exe.t0
                     rt.armed.add(self)
+                elif st.mode == EXPLICIT and st.window > 0.0:
+                    self._arm_explicit(rt, st, now, x)
 
     def _adapt(self, now: float) -> None:
         # Gate size adapts so that gated calls span 50-200 µs: x of a gated value is
@@ -229,14 +249,37 @@ class Metric:
             rt.armed.add(self)
             self._tick = itertools.repeat(True, self._k).__next__
 
-    def _disarm(self) -> None:
-        self._tick = _DISARMED
-        self._direct = None
+    def _arm_explicit(self, rt: Any, st: KeyState, now: float, x: float) -> None:
+        self._adapt(now)
+        if self._k > 1:
+            self._gst = st
+            self._v = self._p = UNSET
+            self._lat = x
+            st.gated.add(self)
+            rt.armed.add(self)
+            self._etick = itertools.repeat(True, self._k).__next__
 
-    def _take_gated(self, state: KeyState) -> Any:
-        """Disarm, and return the latest gated value for ``state`` (or ``UNSET``)."""
-        self._tick = _DISARMED
+    def _disarm(self) -> None:
+        self._tick = self._etick = _DISARMED
+        self._direct = None
+        self._lat = _INF
+
+    def _take_gated(self, state: KeyState) -> tuple[float, float] | None:
+        """Disarm, and return the latest gated point for ``state``, if any.
+
+        Explicit points also move ``state.last_at`` on, so that a later ``at``
+        is checked against them.
+        """
+        self._tick = self._etick = _DISARMED
+        self._lat = _INF
         if self._gst is not state:
-            return UNSET
+            return None
         value, self._v = self._v, UNSET
-        return value
+        point, self._p = self._p, UNSET
+        if point is not UNSET:
+            if state.last_at is None or point[0] > state.last_at:
+                state.last_at = float(point[0])
+            return point  # type: ignore[no-any-return]
+        if value is not UNSET:
+            return (self._gx, value)
+        return None

@@ -29,9 +29,7 @@ AUTO, EXPLICIT = 1, 2
 class Gated(Protocol):
     """A metric object whose fast path may hold the latest value of a state."""
 
-    _gx: float
-
-    def _take_gated(self, state: KeyState) -> Any: ...
+    def _take_gated(self, state: KeyState) -> Point | None: ...
 
 
 class KeyState:
@@ -81,9 +79,10 @@ class KeyState:
         """The newest unreported point, taking gated values; caller holds ``lock``."""
         point = self.pending
         for metric in self.gated:
-            value = metric._take_gated(self)
-            if value is not UNSET:
-                point = (metric._gx, value)
+            gated = metric._take_gated(self)
+            if gated is not None:
+                point = gated
+                value = gated[1]
                 if value - value != 0.0 and self.warn_once("nonfinite"):
                     warn(f"metric {self.key!r}: non-finite value {value!r} kept and drawn as a gap")
         self.pending = None
