@@ -17,6 +17,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=10_000_000)
     args = parser.parse_args()
+    cf.configure(store=False)  # the series buffer alone
     with use_runtime(Runtime()):
         m = cf.Metric("memory", throttle=None)
         m.record(0.0)  # the execution and series exist before we measure

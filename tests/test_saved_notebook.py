@@ -3,6 +3,7 @@ to HTML without widget state, they show the final boards as static SVG."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -36,12 +37,20 @@ def execute(nb: nbformat.NotebookNode, tmp_path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def inline(html: str) -> str:
+    """The board's SVG images (data URIs, which survive sanitisers) put back inline."""
+    return re.sub(
+        r'<img[^>]*src="data:image/svg\+xml;base64,([^"]+)"[^>]*>',
+        lambda m: base64.b64decode(m.group(1)).decode("utf-8"), html,
+    )
+
+
 def boards(nb: nbformat.NotebookNode) -> list[ET.Element]:
     """The static boards in the executed notebook's outputs, parsed."""
     found = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            html = output.get("data", {}).get("text/html", "")
+            html = inline(output.get("data", {}).get("text/html", ""))
             match = re.search(r'<div class="cellflux-board".*</div>(?=</div><style>)', html, re.S)
             if match:
                 found.append(ET.fromstring(match.group(0)))
@@ -127,7 +136,7 @@ def test_each_board_shows_its_charts_and_final_values(scenarios: tuple[nbformat.
     assert "accuracy (%)" in ET.tostring(good, encoding="unicode")
     # the exported HTML carries the same static board
     assert html.count('class="cellflux-board"') == 4
-    assert html.count('class="cellflux-chart"') >= 3
+    assert inline(html).count('class="cellflux-chart"') >= 3
 
 
 def test_text_summary_has_status_and_values(scenarios: tuple[nbformat.NotebookNode, str]) -> None:

@@ -180,9 +180,9 @@ def test_control_characters_in_keys_stay_on_one_line() -> None:
     with use_runtime(rt):
         sink = TextProgress(io.StringIO(), clock=clock, thread=False, width=60)
         rt.add_sink(sink)
-        for _ in cf.progress(range(3), key="evil\n\x1b[2Jkey" + "x" * 100):
-            pass
-        line = sink.line()
+        for i in cf.progress(range(3), key="evil\n\x1b[2Jkey" + "x" * 100):
+            if i == 2:
+                line = sink.line()
     assert "\n" not in line and "\x1b" not in line
     assert line.startswith("evil\\n\\x1b[2Jkey")
     assert len(line) == 59 and line.endswith("…")
@@ -239,7 +239,9 @@ def test_each_finished_loop_leaves_its_line_and_a_reused_key_comes_back(pty: Pty
     ]
 
 
-def test_a_finished_loop_can_end_its_line_at_once(pty: Pty) -> None:
+def test_a_finished_loop_ends_its_line_at_once(pty: Pty) -> None:
+    # progress() tells the sinks when its loop is done, so the final line is out
+    # before whatever the script prints next, with no wait for the next redraw.
     clock = FakeClock()
     rt = Runtime(clock=clock, wall=clock, flusher_thread=False)
     with use_runtime(rt):
@@ -247,11 +249,7 @@ def test_a_finished_loop_can_end_its_line_at_once(pty: Pty) -> None:
         rt.add_sink(sink)
         for _ in cf.progress(range(3), key="step"):
             sink.tick()  # no time passes: only the first redraw happens, the others wait
-        series = rt.implicit.buffers["step"] if rt.implicit is not None else None
-        assert series is not None
-        sink.tick()
-        assert "\n" not in pty.drain()
-        sink.series_finished(series)
+            assert "\n" not in pty.drain()
     assert pty.drain().endswith("step 3/3 100% · 00:00 · ? it/s · done\r\n")
 
 

@@ -290,7 +290,7 @@ function updateRow(dom, bar) {
  * @param {{ model: Model, el: HTMLElement }} props
  * @returns {() => void} cleanup that detaches every listener
  */
-export function render({ model, el }) {
+function render({ model, el }) {
   const doc = el.ownerDocument;
   ensureStyle(doc);
   const container = doc.createElement("div");

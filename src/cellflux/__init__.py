@@ -13,7 +13,9 @@ from .execution import Execution
 from .metric import Metric
 from .progress import progress
 from .runtime import get_runtime
+from .store import SQLiteStore, StoredExecution, StoreError, attach, executions, stored_execution
 from .tasks import current_execution, task, workflow
+from .views import show, watch
 from .warn import CellfluxWarning
 
 __version__ = "0.1.0"
@@ -30,10 +32,18 @@ __all__ = [
     "Metric",
     "MetricGroup",
     "MetricScale",
+    "SQLiteStore",
+    "StoreError",
+    "StoredExecution",
+    "attach",
     "configure",
     "current_execution",
+    "executions",
     "flush",
     "progress",
+    "show",
+    "stored_execution",
     "task",
+    "watch",
     "workflow",
 ]

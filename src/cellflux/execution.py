@@ -7,7 +7,7 @@ import itertools
 import os
 import threading
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .definitions import MetricGroup, MetricScale, merge
 
@@ -36,9 +36,9 @@ class Execution:
     """
 
     def __init__(
-        self, runtime: Runtime, name: str, kind: str, parent: Execution | None
+        self, runtime: Runtime, name: str, kind: str, parent: Execution | None, id: str | None = None
     ) -> None:
-        self.id = f"{uuid.uuid4().hex[:12]}"
+        self.id = id if id is not None else f"{uuid.uuid4().hex[:12]}"
         self.name = name
         self.kind = kind
         self.parent = parent
@@ -59,6 +59,13 @@ class Execution:
 
     def __repr__(self) -> str:
         return f"Execution({self.name!r}, id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to another process (a worker), an execution travels as a handle
+        # to it in the store: see cellflux.store.attach.
+        from .store.attach import reduce_execution
+
+        return reduce_execution(self)
 
     @property
     def duration(self) -> float:
@@ -85,22 +92,28 @@ class Execution:
         Returns the group and scale as merged with earlier definitions.
         """
         with self.lock:
+            # Everything is checked before anything is kept: a call that raises
+            # leaves the definitions as they were.
             group_name = group.name if group is not None else None
             if group is not None:
                 group = self._merge_group(key, group)
-            if scale is not None and scale.name is not None:
-                scale = self._merge_scale(key, group_name or f"\0{key}", scale)
+            slot = (group_name or f"\0{key}", scale.name) if scale is not None and scale.name is not None else None
+            if scale is not None and slot is not None:
+                scale = self._merge_scale(key, slot, scale)
             known = self.metrics.get(key)
+            if known is not None:
+                _check_same_metric(key, known, (group_name, scale))
+            if group is not None:
+                self.groups[group.name] = group
+            if scale is not None and slot is not None:
+                self.scales[slot] = scale
             if known is None:
                 self.metrics[key] = (group_name, scale)
-            else:
-                _check_same_metric(key, known, (group_name, scale))
             return group, scale
 
     def _merge_group(self, key: str, group: MetricGroup) -> MetricGroup:
         old = self.groups.get(group.name)
         if old is None:
-            self.groups[group.name] = group
             return group
         merged = merge(old, group)
         if merged is None:
@@ -108,24 +121,20 @@ class Execution:
                 f"metric {key!r}: group {group.name!r} is already defined in this execution as "
                 f"{old!r}, which conflicts with {group!r}"
             )
-        self.groups[group.name] = merged
         return merged
 
-    def _merge_scale(self, key: str, group_name: str, scale: MetricScale) -> MetricScale:
-        assert scale.name is not None
-        slot = (group_name, scale.name)
+    def _merge_scale(self, key: str, slot: tuple[str, str], scale: MetricScale) -> MetricScale:
         old = self.scales.get(slot)
         if old is None:
-            self.scales[slot] = scale
             return scale
         merged = merge(old, scale)
         if merged is None:
+            group_name = slot[0]
             where = f"group {group_name!r}" if not group_name.startswith("\0") else "its chart"
             raise ValueError(
                 f"metric {key!r}: scale {scale.name!r} is already defined in {where} as {old!r}, "
                 f"which conflicts with {scale!r}"
             )
-        self.scales[slot] = merged
         return merged
 
 
@@ -147,8 +156,9 @@ def _check_same_metric(
 
 
 def _same_private_scale(a: MetricScale, b: MetricScale) -> bool:
-    # A progress bar's total may change between loops over the same key.
+    # A progress bar's total may change between loops over the same key, and an
+    # empty loop (total 0) has no lower bound, since lower must be below upper.
     if a.progress and b.progress:
-        return a.units == b.units and a.lower == b.lower
+        return a.units == b.units and (a.lower == b.lower or a.lower is None or b.lower is None)
     return a == b
 

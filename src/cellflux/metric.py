@@ -10,7 +10,7 @@ from .execution import RUNNING, current
 from .runtime import get_runtime
 from .series import Series
 from .throttle import AUTO, EXPLICIT, UNSET, KeyState
-from .values import to_at, to_float, to_window
+from .values import check_encodable, to_at, to_float, to_window
 from .warn import warn
 
 _DISARMED = itertools.repeat(False).__next__
@@ -56,6 +56,7 @@ class Metric:
             raise TypeError(f"Metric: key must be a str, got {type(key).__name__}")
         if not key:
             raise ValueError("Metric: key must not be empty")
+        check_encodable(f"metric {key!r}", "key", key)
         self._key = key
         self._group = group
         self._scale = scale
@@ -63,13 +64,19 @@ class Metric:
         if group is None or isinstance(group, MetricGroup):
             self._groupdef = group
         elif isinstance(group, str):
-            self._groupdef = MetricGroup(group)
+            try:
+                self._groupdef = MetricGroup(group)
+            except ValueError as error:  # an empty or unstorable name: say whose
+                raise ValueError(f"metric {key!r}: {error}") from None
         else:
             raise TypeError(f"metric {key!r}: group must be a str or MetricGroup, got {type(group).__name__}")
         if scale is None or isinstance(scale, MetricScale):
             self._scaledef = scale
         elif isinstance(scale, str):
-            self._scaledef = MetricScale(scale)
+            try:
+                self._scaledef = MetricScale(scale)
+            except ValueError as error:
+                raise ValueError(f"metric {key!r}: {error}") from None
         else:
             raise TypeError(f"metric {key!r}: scale must be a str or MetricScale, got {type(scale).__name__}")
         self._window = to_window(key, throttle)

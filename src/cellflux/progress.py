@@ -44,7 +44,10 @@ def progress(
             raise TypeError(f"progress {key!r}: total must be an int, got {type(total).__name__}") from None
         if total < 0:
             raise ValueError(f"progress {key!r}: total must not be negative, got {total}")
-    scale = MetricScale(progress=True, lower=0 if total != 0 else None, upper=total)
+    try:
+        scale = MetricScale(progress=True, lower=0 if total != 0 else None, upper=total)
+    except ValueError as error:  # a total beyond the float range
+        raise ValueError(f"progress {key!r}: {error}") from None
     metric = Metric(key, group=group, scale=scale)
     metric.record(0.0)
     state = metric._st
@@ -118,3 +121,5 @@ class _Counter:
         self._sample(started if finished else max(0, started - 1))
         self.state.drain()
         self.state.series.state = "done" if finished else "stopped"
+        if finished:  # a stopped bar may yet turn "failed" when its execution ends
+            self.runtime.series_finished(self.state.series)

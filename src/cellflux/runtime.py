@@ -93,8 +93,8 @@ class Runtime:
 
     # -- executions -----------------------------------------------------------------------
 
-    def start(self, name: str, kind: str, parent: Execution | None) -> Execution:
-        exe = Execution(self, name, kind, parent)
+    def start(self, name: str, kind: str, parent: Execution | None, *, id: str | None = None) -> Execution:
+        exe = Execution(self, name, kind, parent, id)
         with self._lock:
             self.live.append(exe)
             self.innermost = exe
@@ -227,6 +227,10 @@ class Runtime:
             if close is not None:
                 close()
 
+    def series_finished(self, series: Series) -> None:
+        """A progress loop ended: sinks that show progress may close its line now."""
+        self._notify("series_finished", series, optional=True)
+
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
         for exe in list(self.live):
@@ -234,12 +238,16 @@ class Runtime:
             for series in exe.buffers.values():
                 sink.series_created(series)
 
-    def _notify(self, event: str, *args: Any) -> None:
+    def _notify(self, event: str, *args: Any, optional: bool = False) -> None:
+        """Call ``event`` on every sink; one that raises is warned about once and set aside."""
         for sink in list(self.sinks):
             if id(sink) in self._failed_sinks:
                 continue
+            handler = getattr(sink, event, None)
+            if handler is None and optional:
+                continue
             try:
-                getattr(sink, event)(*args)
+                handler(*args)  # type: ignore[misc]
             except Exception as error:  # a sink must never break the training loop
                 self._failed_sinks.add(id(sink))
                 warn(f"cellflux: {type(sink).__name__} failed ({error!r}) and is set aside", 3)
@@ -319,7 +327,11 @@ _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
-DEFAULT_SINKS = ("cellflux.store.sink:make_sink", "cellflux.display.board:make_sink")
+DEFAULT_SINKS = (
+    "cellflux.store.sink:make_sink",
+    "cellflux.display.board:make_sink",
+    "cellflux.display.text:make_sink",
+)
 """Factories of the default sinks, each ``(runtime) -> Sink | None``, imported on first use."""
 
 

@@ -82,6 +82,29 @@ class Series:
         finally:
             lock.release()
 
+    def extend(self, xs: Floats, ys: Floats) -> None:
+        """Append many points at once (a store read back, a watched run)."""
+        n = min(len(xs), len(ys))
+        lock = self._lock
+        lock.acquire()
+        try:
+            done = 0
+            while done < n:
+                if self._i == CHUNK:
+                    self._cx = _ZEROS * CHUNK
+                    self._cy = _ZEROS * CHUNK
+                    self._xs.append(self._cx)
+                    self._ys.append(self._cy)
+                    self._i = 0
+                take = min(CHUNK - self._i, n - done)
+                np.frombuffer(self._cx, dtype=np.float64)[self._i:self._i + take] = xs[done:done + take]
+                np.frombuffer(self._cy, dtype=np.float64)[self._i:self._i + take] = ys[done:done + take]
+                self._i += take
+                self._n += take
+                done += take
+        finally:
+            lock.release()
+
     def read(self, start: int = 0, stop: int | None = None) -> tuple[Floats, Floats]:
         """Copies of the x and y values of points ``start`` (a cursor) to ``stop``."""
         n = self._n if stop is None else min(stop, self._n)

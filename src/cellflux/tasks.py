@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 from . import execution as ex
 from .execution import Execution
 from .runtime import Runtime, get_runtime
+from .values import check_encodable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,8 @@ def _decorator(name: Any, kind: str) -> Any:
         return _wrap(name, None, kind)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"{kind}(): name must be a str, got {type(name).__name__}")
+    if name is not None:
+        check_encodable(f"{kind}()", "name", name)
     return lambda fn: _wrap(fn, name, kind)
 
 

@@ -90,4 +90,19 @@ def check_text(owner: str, name: str, value: Any, *, optional: bool = True) -> s
         return None
     if not isinstance(value, str):
         raise TypeError(f"{owner}: {name} must be a str, got {_describe(value)}")
+    check_encodable(owner, name, value)
     return value
+
+
+def check_encodable(owner: str, name: str, text: str) -> None:
+    """Refuse text that cannot be stored as UTF-8 (a lone surrogate, from ``os.fsdecode`` say).
+
+    Refused here, where it is given: once queued, it would fail every write of the store.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{owner}: {name} {_describe(text)} is not valid Unicode text "
+            f"({text[error.start]!r} at position {error.start} is a lone surrogate)"
+        ) from None

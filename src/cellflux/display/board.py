@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets
 
 from .. import config
+from ..warn import warn
 from .chart import Chart
 from .layout import ChartSpec, layout
 from .progress_bar import ProgressBars
+from .remote import RemoteFeed, feed_for
 from .ticker import Ticker
 
 if TYPE_CHECKING:
@@ -32,9 +34,13 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 class Board:
     """Widgets for one execution, rebuilt in place when a new metric shows up."""
 
-    def __init__(self, execution: Any, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, execution: Any, clock: Callable[[], float] | None = None, *, colours: dict[str, str] | None = None
+    ) -> None:
         self.execution = execution
         self.clock = clock
+        self.colours = colours if colours is not None else {}
+        """Line colour by metric key, where the palette order is not wanted (overlays)."""
         self.series: dict[str, Any] = {}
         self.header = ipywidgets.Label(value=self._title())
         self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"))
@@ -44,6 +50,10 @@ class Board:
         self.specs: list[ChartSpec] = []
         self.ended = False
         self.live = True
+        self.broken = False
+        """Set when a widget update failed: the board is left as it is."""
+        self.feed: RemoteFeed | None = None
+        """Points of this execution that worker processes write into the store."""
         self._lock = threading.Lock()
         self._structure_dirty = False
         self._starts: dict[str, tuple[int, float | None]] = {}
@@ -97,7 +107,7 @@ class Board:
                 else:
                     if chart is not None:
                         retired.append(chart)
-                    chart = Chart(spec, offset)
+                    chart = Chart(spec, offset, self.colours)
                 charts.append(chart)
                 row = self._rows.get(id(chart))
                 if row is None:
@@ -119,7 +129,29 @@ class Board:
         return sent + sum(chart.messages for chart in self.charts + retired + list(old.values())) - before
 
     def tick(self, allowance: int, final: bool = False) -> int:
-        """Pull new points and send at most ``allowance`` widget updates."""
+        """Pull new points and send at most ``allowance`` widget updates.
+
+        A widget that fails (its comm closed or broken) stops this board with one
+        warning; the run, its store and the other boards go on.
+        """
+        if self.broken:
+            return 0
+        try:
+            if self.feed is not None:
+                self.feed.poll(self.add_series, lambda key: key in self.series, force=final)
+            return self._tick(allowance, final)
+        except Exception as error:  # a display fault must never reach the training loop
+            self.broken, self.live = True, False
+            warn(
+                f"cellflux: the board of {self.execution.name!r} stopped updating ({error!r}); "
+                "the run goes on and its metrics are still recorded",
+                2,
+            )
+            return 0
+
+    def _tick(self, allowance: int, final: bool) -> int:
+        if self.box.comm is None:  # closed from the kernel side (Widget.close_all(), box.close())
+            raise RuntimeError("its widgets were closed")
         with self._lock:
             sent = 0
             known = sum(1 for s in self.series.values() if s.x_auto is not None)
@@ -218,7 +250,9 @@ class Board:
 # static copy hides itself (CSS :has), so JupyterLab and Notebook 7 show one board.
 _HIDE_NEXT_TO_LIVE = (
     "<style>.jp-OutputArea-child:has(.cellflux-live) + .jp-OutputArea-child .cellflux-static,"
-    ".output_area:has(.cellflux-live) + .output_area .cellflux-static{display:none}</style>"
+    ".output_area:has(.cellflux-live) + .output_area .cellflux-static{display:none}"
+    # a reopened board's "disconnected" icon shifts bqplot's marks off their axes
+    ".cellflux-live .bqplot.figure.jupyter-widgets-disconnected::before{display:none}</style>"
 )
 
 
@@ -228,7 +262,7 @@ def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
     from .summary import summarize
 
     view = _View(execution, series)
-    html = f'<div class="cellflux-static">{render_html(view)}</div>{_HIDE_NEXT_TO_LIVE}'
+    html = f'<div class="cellflux-static">{render_html(view, images=True)}</div>{_HIDE_NEXT_TO_LIVE}'
     return {"text/html": html, "text/plain": summarize(view)}
 
 
@@ -276,6 +310,7 @@ class BoardSink:
             new = board is None
             if board is None:
                 board = Board(exe, self.runtime.clock)
+                board.feed = feed_for(self.runtime, exe)
                 self.boards[exe.id] = board
         board.add_series(series)
         if new:
@@ -296,7 +331,8 @@ class BoardSink:
         handles = self._handles.pop(execution.id, None)
         if handles is not None:
             live, static = handles
-            self._update(board.mimebundle(), live)
+            if not board.broken and board.box.comm is not None:  # not closed from the kernel side
+                self._update(board.mimebundle(), live)
             self._update(board.static_mimebundle(), static)
 
     def flush(self) -> None:

@@ -53,7 +53,7 @@ class Line:
 class Chart:
     """The widgets of one ChartSpec: a Figure (if it has lines) and a stats table."""
 
-    def __init__(self, spec: ChartSpec, palette_offset: int = 0) -> None:
+    def __init__(self, spec: ChartSpec, palette_offset: int = 0, colours: dict[str, str] | None = None) -> None:
         self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper)
         self.palette_offset = palette_offset
         self.x_auto = spec.x_label == "time (s)"
@@ -64,6 +64,7 @@ class Chart:
         self.y_axes: list[Any] = []
         self.lines: dict[str, Line] = {}
         self.colours: dict[str, str] = {}
+        self.fixed_colours = colours or {}
         self.figure: Any = None
         self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"))
         self.stats_text = ""
@@ -97,7 +98,7 @@ class Chart:
             self.messages += 2
         for i in range(len(self.spec.lines), len(spec.lines)):
             line_spec = spec.lines[i]
-            colour = PALETTE[(self.palette_offset + i) % len(PALETTE)]
+            colour = self.fixed_colours.get(line_spec.key) or PALETTE[(self.palette_offset + i) % len(PALETTE)]
             self.colours[line_spec.key] = colour
             mark = bqplot.Lines(
                 x=np.zeros(0), y=np.zeros(0),

@@ -28,6 +28,8 @@ and ``read()``).
 
 from __future__ import annotations
 
+import base64
+
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -240,9 +242,15 @@ def _header_text(view: BoardView) -> tuple[str, str, str]:
     return view.name, view.status, format_duration(view.duration)
 
 
-def render_html(view: Any) -> str:
-    """The board as HTML with inline SVG (``text/html``); well-formed XML too."""
+def render_html(view: Any, *, images: bool = False) -> str:
+    """The board as HTML with inline SVG (``text/html``); well-formed XML too.
+
+    With ``images=True`` each SVG piece is an ``<img>`` of an SVG data URI instead:
+    JupyterLab and Notebook 7 drop inline ``<svg>`` from untrusted notebooks (any
+    notebook received or cloned), but keep such images.
+    """
     board = board_view(view)
+    embed = _as_image if images else (lambda markup, alt: markup)
     name, status, duration = _header_text(board)
     colour = STATUS_COLOURS.get(status, MUTED)
     out = [
@@ -256,14 +264,21 @@ def render_html(view: Any) -> str:
     for panel in _panels(board):
         out.append(f'<div class="cellflux-group" data-group="{esc(panel.title)}" style="margin:0 0 10px 0">')
         if panel.bars:
-            out.append(f'<div style="max-width:100%;overflow-x:auto">{panel.bars.markup}</div>')
+            bars = embed(panel.bars.markup, f"progress: {panel.title}")
+            out.append(f'<div style="max-width:100%;overflow-x:auto">{bars}</div>')
         if panel.chart or panel.stats:
             out.append('<div style="display:flex;flex-wrap:wrap;align-items:center;gap:4px 12px">')
-            out += [f"<div>{part.markup}</div>" for part in (panel.chart, panel.stats) if part]
+            out += [f"<div>{embed(part.markup, f'{kind}: {panel.title}')}</div>"
+                    for part, kind in ((panel.chart, "chart"), (panel.stats, "latest, min, max")) if part]
             out.append("</div>")
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
+
+
+def _as_image(markup: str, alt: str) -> str:
+    data = base64.b64encode(markup.encode("utf-8")).decode("ascii")
+    return f'<img class="cellflux-image" alt="{esc(alt)}" src="data:image/svg+xml;base64,{data}"/>'
 
 
 def render_svg(view: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -119,6 +120,9 @@ def _nice_step(span: float, target: int = 5) -> float:
     return 10 * magnitude
 
 
+_HALF_MAX = sys.float_info.max / 2
+
+
 def nice_scale(lower: float | None, upper: float | None, data_lo: float, data_hi: float) -> Scale:
     """Fixed bounds where given; otherwise the data range widened to whole ticks."""
     lo = lower if lower is not None else data_lo
@@ -131,14 +135,22 @@ def nice_scale(lower: float | None, upper: float | None, data_lo: float, data_hi
             hi = lo + pad
         if lower is None or hi <= lo:
             lo = hi - 2 * pad
-    step = _nice_step(hi - lo)
-    if lower is None:
-        lo = math.floor(lo / step + 1e-9) * step
-    if upper is None:
-        hi = math.ceil(hi / step - 1e-9) * step
-    first = math.ceil(lo / step - 1e-9)
-    ticks = [k * step for k in range(first, math.floor(hi / step + 1e-9) + 1)]
-    return Scale(lo, hi, ticks, step)
+    try:
+        step = _nice_step(hi - lo)
+        nice_lo = math.floor(lo / step + 1e-9) * step if lower is None else lo
+        nice_hi = math.ceil(hi / step - 1e-9) * step if upper is None else hi
+        first = math.ceil(nice_lo / step - 1e-9)
+        ticks = [k * step for k in range(first, math.floor(nice_hi / step + 1e-9) + 1)]
+        if math.isfinite(nice_lo) and math.isfinite(nice_hi) and nice_hi > nice_lo:
+            return Scale(nice_lo, nice_hi, ticks, step)
+    except (OverflowError, ValueError):
+        pass
+    # Data at the ends of the float range (a span that overflows, or one below the
+    # smallest subnormal step): no round ticks exist, draw the bare range, halved
+    # where its width would overflow (what lies beyond is clipped).
+    if not math.isfinite(hi - lo):
+        lo, hi = max(lo, -_HALF_MAX), min(hi, _HALF_MAX)
+    return Scale(lo, hi, [lo, hi], hi - lo if hi - lo > 0 else max(abs(lo), abs(hi), 1.0))
 
 
 def finite_range(arrays: Sequence[Floats]) -> tuple[float, float]:
@@ -183,11 +195,13 @@ class _Frame:
 
     def px(self, v: Floats | float, s: Scale) -> Floats:
         """Plot x of data ``v`` (inside the clipping svg, which starts ``PAD`` before x0)."""
-        return PAD + (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower) * (self.x1 - self.x0)
+        with np.errstate(over="ignore", invalid="ignore"):  # data near the float limits
+            return PAD + (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower) * (self.x1 - self.x0)
 
     def py(self, v: Floats | float, s: Scale) -> Floats:
         h = self.y1 - self.y0
-        out = PAD + (1 - (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower)) * h
+        with np.errstate(over="ignore", invalid="ignore"):  # data near the float limits
+            out = PAD + (1 - (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower)) * h
         return np.clip(out, -50 * h, 50 * h)  # far outside is clipped anyway; keep numbers short
 
     def cx(self, v: float, s: Scale) -> str:

@@ -1,0 +1,71 @@
+"""Points that worker processes write into the store for an execution of this one.
+
+A worker that records with ``cf.attach(handle)`` cannot reach this process's
+widgets: it writes to the store under the parent's execution id. The parent's
+board polls the store for those rows (by row id, skipping its own) twice a
+second and shows them as series of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..series import Series
+
+if TYPE_CHECKING:
+    from ..execution import Execution
+    from ..store.records import Store
+
+INTERVAL = 0.5
+
+
+class RemoteFeed:
+    """Reads new rows of one execution written by other processes into series."""
+
+    def __init__(
+        self, store: Store, execution: Execution, *, interval: float = INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.execution = execution
+        self.interval = interval
+        self.clock = clock
+        self.cursor = 0
+        self.series: dict[str, Series] = {}
+        self._next = 0.0
+
+    def poll(self, add: Callable[[Series], None], taken: Callable[[str], bool], *, force: bool = False) -> None:
+        """Read what is new; ``add`` a series for a new key (renamed if ``taken``)."""
+        now = self.clock()
+        if not force and now < self._next:
+            return
+        self._next = now + self.interval
+        batch = self.store.read_points(self.execution.id, after=self.cursor, exclude_pid=os.getpid())
+        self.cursor = batch.cursor
+        if not batch.series:
+            return
+        definitions = self.store.read_metrics(self.execution.id)
+        for key, (xs, ys) in batch.series.items():
+            series = self.series.get(key)
+            definition: Any = definitions.get(key)
+            if series is None:
+                name = key if not taken(key) else f"{key} (workers)"
+                series = Series(name, self.execution,
+                                definition.group if definition else None, definition.scale if definition else None)
+                self.series[key] = series
+                add(series)
+            if definition is not None:
+                series.x_auto, series.state = definition.x_auto, definition.state
+            series.extend(xs, ys)
+
+
+def feed_for(runtime: Any, execution: Execution) -> RemoteFeed | None:
+    """A feed when this runtime writes a store file that other processes can share."""
+    for sink in getattr(runtime, "sinks", ()):
+        store = getattr(sink, "store", None)
+        if store is not None and hasattr(store, "read_points") and getattr(store, "path", ":memory:") != ":memory:":
+            return RemoteFeed(store, execution)
+    return None

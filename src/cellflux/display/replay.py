@@ -1,0 +1,239 @@
+"""``cf.show()`` and ``cf.watch()``: boards for stored executions.
+
+``show`` draws a finished (or running) execution from the store, the same board
+as the live one, after a kernel restart too, and overlays several executions on
+shared charts. ``watch`` follows an execution that another process is writing:
+new points are read by row id every half second, never re-reading a series, and
+the board finishes when the execution ends.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ..definitions import MetricScale
+from ..execution import Execution
+from ..series import Series
+from ..store.read import StoredExecution, StoreLike, open_store, stored_execution
+from .board import Board, static_bundle
+from .layout import PALETTE
+from .ticker import Ticker
+
+POLL = 0.5
+
+
+class _Stored:
+    """What a board reads of an execution, for one read from a store."""
+
+    def __init__(self, execution: StoredExecution, name: str | None = None) -> None:
+        self.source = execution
+        self.id = execution.id
+        self.name = name or execution.name
+        self.status = execution.status
+        self.started_at = execution.started_at
+        self.ended_at = execution.ended_at
+        self.t0 = execution.started_at  # boards of stored runs tick on the wall clock
+
+    def refresh(self) -> None:
+        fresh = self.source.refresh()
+        self.source = fresh
+        self.status, self.ended_at = fresh.status, fresh.ended_at
+
+
+def _resolve(target: Any, store: StoreLike) -> Execution | StoredExecution:
+    if isinstance(target, (Execution, StoredExecution)):
+        return target
+    if isinstance(target, str):
+        return stored_execution(target, store)
+    raise TypeError(f"show(): expected an execution or an execution id, got {type(target).__name__}")
+
+
+def _series_of(execution: StoredExecution, view: Any, rename: Callable[[str], str] = str) -> dict[str, Series]:
+    out: dict[str, Series] = {}
+    for key, definition in execution.metrics.items():
+        scale = definition.scale
+        if rename is not str and (scale is None or scale.name is None):
+            # Overlaid runs share one y-axis per metric key.
+            scale = MetricScale(key, units=scale.units if scale else None, progress=bool(scale and scale.progress),
+                                lower=scale.lower if scale else None, upper=scale.upper if scale else None)
+        series = Series(rename(key), view, definition.group, scale)
+        series.x_auto, series.state = definition.x_auto, definition.state
+        xs, ys = execution.series(key)
+        series.extend(xs, ys)
+        out[series.key] = series
+    return out
+
+
+def board_for(targets: Sequence[Any], store: StoreLike = None) -> Board:
+    """A finished board for one execution, or several overlaid (one colour per run)."""
+    resolved = [_resolve(t, store) for t in targets]
+    if len(resolved) == 1:
+        exe = resolved[0]
+        if isinstance(exe, Execution):
+            board = Board(exe, exe.runtime.clock)
+            for series in exe.buffers.values():
+                board.add_series(series)
+        else:
+            view = _Stored(exe)
+            board = Board(view, time.time)
+            for series in _series_of(exe, view).values():
+                board.add_series(series)
+    else:
+        stored = [e if isinstance(e, StoredExecution) else stored_execution(e.id, store) for e in resolved]
+        names = ", ".join(e.name for e in stored)
+        view = _Stored(stored[0], name=f"{len(stored)} runs: {names}")
+        view.status = "succeeded" if all(e.status == "succeeded" for e in stored) else "mixed"
+        colours: dict[str, str] = {}
+        board = Board(view, None, colours=colours)
+        for i, exe in enumerate(stored):
+            label = f"{exe.name} {exe.id[:6]}"
+
+            def rename(key: str, label: str = label) -> str:
+                return f"{key} · {label}"
+
+            for key, series in _series_of(exe, view, rename).items():
+                colours[key] = PALETTE[i % len(PALETTE)]
+                board.add_series(series)
+    return board
+
+
+def show(target: Any, store: StoreLike = None) -> None:
+    """Draw the board of an execution (an id, a stored or a live one), or overlay a list.
+
+    >>> # cf.show(cf.executions(name="train")[0]);  cf.show(cf.executions(limit=3))
+    """
+    targets = list(target) if isinstance(target, (list, tuple)) else [target]
+    if not targets:
+        raise ValueError("show(): no execution given")
+    board = board_for(targets, store)
+    board.finish()
+    bundle = board.mimebundle() if _has_front_end() else {}
+    statics = static_bundle(board.execution, board.series)
+    _display_outputs([bundle, statics] if bundle else [statics])
+
+
+def watch(
+    target: Any = None,
+    *,
+    store: StoreLike = None,
+    name: str | None = None,
+    interval: float = POLL,
+    display: Callable[[dict[str, Any], Any], Any] | None = None,
+    update: Callable[[dict[str, Any], Any], None] | None = None,
+    ticker: Ticker | None = None,
+) -> Watcher:
+    """Follow an execution that another process writes into the store, live.
+
+    ``target`` is an execution id or a stored execution; by default the newest
+    running execution (named ``name``, if given). Returns the :class:`Watcher`.
+    """
+    db = open_store(store)
+    if target is None:
+        running = [r for r in db.list_executions(name=name) if r.status == "running"]
+        if not running:
+            raise LookupError(f"watch(): no running execution{f' named {name!r}' if name else ''} in {db!r}")
+        target = running[0].id
+    exe = target if isinstance(target, StoredExecution) else stored_execution(str(target), db)
+    watcher = Watcher(exe, display or _ipython_display, update or _ipython_update, ticker or Ticker(), interval)
+    watcher.start()
+    return watcher
+
+
+class Watcher:
+    """Polls the store for one execution and feeds its board."""
+
+    def __init__(
+        self,
+        execution: StoredExecution,
+        display: Callable[[dict[str, Any], Any], Any],
+        update: Callable[[dict[str, Any], Any], None],
+        ticker: Ticker,
+        interval: float = POLL,
+    ) -> None:
+        self.view = _Stored(execution)
+        self.store = execution.store
+        self._display, self._update, self.ticker = display, update, ticker
+        self.interval = interval
+        self.board = Board(self.view, time.time)
+        self.series: dict[str, Series] = {}
+        self.cursor = 0
+        self.done = threading.Event()
+        self._handles: tuple[Any, Any] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, thread: bool = True) -> None:
+        self.poll()
+        self._handles = (
+            self._display(self.board.mimebundle(), None),
+            self._display(self.board.static_mimebundle(), None),
+        )
+        self.ticker.add(self.board)
+        if thread:
+            self._thread = threading.Thread(target=self._run, name="cellflux-watch", daemon=True)
+            self._thread.start()
+
+    def poll(self) -> bool:
+        """Read what is new; returns False once the execution has ended."""
+        self.view.refresh()
+        for key, definition in self.store.read_metrics(self.view.id).items():
+            series = self.series.get(key)
+            if series is None:
+                series = Series(key, self.view, definition.group, definition.scale)  # type: ignore[arg-type]
+                self.series[key] = series
+                self.board.add_series(series)
+            series.x_auto, series.state = definition.x_auto, definition.state
+        batch = self.store.read_points(self.view.id, after=self.cursor)
+        self.cursor = batch.cursor
+        for key, (xs, ys) in batch.series.items():
+            if key in self.series:
+                self.series[key].extend(xs, ys)
+        return self.view.status == "running"
+
+    def _run(self) -> None:
+        while self.poll():
+            if self.done.wait(self.interval):
+                return
+        self.finish()
+
+    def finish(self) -> None:
+        self.board.finish()
+        if self._handles is not None:
+            live, static = self._handles
+            self._update(self.board.mimebundle(), live)
+            self._update(self.board.static_mimebundle(), static)
+        self.done.set()
+
+    def stop(self) -> None:
+        self.done.set()
+
+
+def _has_front_end() -> bool:
+    from .board import _kernel_shell
+
+    return _kernel_shell() is not None
+
+
+def _display_outputs(bundles: Iterable[dict[str, Any]]) -> None:
+    if _has_front_end():
+        for bundle in bundles:
+            _ipython_display(bundle, None)
+    else:
+        for bundle in bundles:
+            text = bundle.get("text/plain")
+            if text:
+                print(text)
+
+
+def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
+    from .board import _ipython_display as display
+
+    return display(bundle, parent)
+
+
+def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
+    from .board import _ipython_update as update
+
+    update(bundle, handle)

@@ -1,0 +1,138 @@
+"""Worker processes: record into the parent's execution through the store.
+
+A live :class:`~cellflux.execution.Execution` pickles as an
+:class:`ExecutionHandle` (its id, name and store path), so it can be passed to
+a ``multiprocessing`` worker, forked or spawned. There, ``with attach(handle):``
+runs a stand-in execution that carries the parent's id: whatever the worker
+records lands in the store under the parent's execution, tagged with the
+worker's pid, and the parent's board reads it from there. The stand-in never
+writes the execution's status, which stays the parent's to write.
+
+>>> import cellflux as cf
+>>> def work(handle, n):
+...     with cf.attach(handle):
+...         for i in range(n):
+...             cf.Metric("worker.loss").record(1 / (i + 1), at=i)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass
+from typing import Any
+
+from .. import execution as ex
+from ..execution import Execution
+from ..runtime import Runtime, get_runtime
+from . import routes
+from .records import ExecutionRecord
+from .sink import StoreSink
+from .sqlite import SQLiteStore
+
+
+@dataclass(frozen=True)
+class ExecutionHandle:
+    """What a worker needs to record into an execution of another process."""
+
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    started_at: float
+    pid: int
+    store: str | None
+    """Absolute path of the parent's store; None when it stores nothing or in memory."""
+
+    def record(self) -> ExecutionRecord:
+        return ExecutionRecord(
+            self.id, self.name, self.kind, self.parent, ex.RUNNING, self.started_at, None, self.pid
+        )
+
+
+def handle(execution: Execution) -> ExecutionHandle:
+    """The picklable handle of a live execution."""
+    route = routes.route_of(execution.id)
+    store = route.store if route is not None else _store_path(execution.runtime)
+    parent = execution.parent.id if execution.parent is not None else None
+    pid = route.record.pid if route is not None and route.record.pid is not None else execution.pid
+    return ExecutionHandle(
+        execution.id, execution.name, execution.kind, parent, execution.started_at, pid, store
+    )
+
+
+def reduce_execution(execution: Execution) -> tuple[Any, ...]:
+    """``Execution.__reduce__``: an execution travels to other processes as its handle."""
+    return (ExecutionHandle, astuple(handle(execution)))
+
+
+def _store_path(runtime: Runtime) -> str | None:
+    for sink in runtime.sinks:
+        if isinstance(sink, StoreSink) and sink.store.path != ":memory:":
+            return sink.store.path
+    return None
+
+
+@contextlib.contextmanager
+def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
+    """Record into ``target`` (an execution of this or another process) inside the block.
+
+    In the process that owns the execution, records simply go to it. Elsewhere
+    they go through the store, flushed when the block exits. Raises
+    ``ValueError`` when the execution's process has no store file.
+    """
+    if not isinstance(target, (ExecutionHandle, Execution)):
+        raise TypeError(f"attach(): expected an execution or its handle, got {type(target).__name__}")
+    rt = get_runtime()
+    if isinstance(target, Execution) and target.runtime is rt and target.pid == os.getpid():
+        with _inside(rt, target):
+            yield target
+        return
+    h = target if isinstance(target, ExecutionHandle) else handle(target)
+    if h.store is None:
+        raise ValueError(
+            f"attach(): execution {h.name!r} ({h.id}) has no store file, so other processes cannot "
+            "record into it; configure(store=PATH) in the parent, not ':memory:' or False"
+        )
+    sink = next((s for s in rt.sinks if isinstance(s, StoreSink) and s.store.path == h.store), None)
+    extra = None
+    if sink is None:
+        sink = extra = StoreSink(SQLiteStore(h.store), attached_only=True)
+        rt.add_sink(extra)
+    routes.enter(h.store, h.record())
+    try:
+        exe = rt.start(h.name, h.kind, None, id=h.id)
+        # Auto x (seconds since the start) counts from the parent's start.
+        exe.t0 = rt.clock() - max(0.0, rt.wall() - h.started_at)
+        status = ex.SUCCEEDED
+        try:
+            with _inside(rt, exe):
+                yield exe
+        except BaseException as error:
+            status = ex.INTERRUPTED if isinstance(error, KeyboardInterrupt) else ex.FAILED
+            raise
+        finally:
+            rt.end(exe, status)
+            sink.flush()
+    finally:
+        routes.leave(h.id)
+        if extra is not None:
+            if extra in rt.sinks:
+                rt.sinks.remove(extra)
+            extra.close()
+
+
+@contextlib.contextmanager
+def _inside(rt: Runtime, exe: Execution) -> Iterator[None]:
+    """Make ``exe`` the execution of this context, as a task call does."""
+    token = ex.current.set(exe)
+    rt.task_entered(False)
+    try:
+        yield
+    finally:
+        try:
+            ex.current.reset(token)
+        except ValueError:  # left from another context (a generator resumed elsewhere)
+            ex.current.set(None)
+        rt.task_exited(False)

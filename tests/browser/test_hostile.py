@@ -1,0 +1,88 @@
+"""Metric keys, units, group and task names that are HTML/JS payloads render as text and run nothing."""
+
+from __future__ import annotations
+
+import html
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+KEY = '<img src=x onerror="window.__pwned=1">'
+GROUP = "<script>window.__pwned=2</script>"
+UNITS = '"><svg onload="window.__pwned=3">'
+TASK = "<iframe src=\"javascript:parent.__pwned=4\"></iframe>"
+BAR = "<img src=y onerror=window.__pwned=5>"
+
+HOSTILE = f'''
+import time
+
+import cellflux as cf
+
+group = cf.MetricGroup({GROUP!r}, units={UNITS!r})
+metric = cf.Metric({KEY!r}, group=group, scale=cf.MetricScale(units={UNITS!r}))
+
+
+@cf.task(name={TASK!r})
+def run():
+    for step in cf.progress(range(10), key={BAR!r}, group=group):
+        metric.record(step * 0.5, at=step)
+        time.sleep(0.05)
+
+
+run()
+print("hostile-" + "done")
+'''
+
+# Where each payload must show up, as text: (CSS selector inside the cell's output, payload).
+PLACES = [
+    ("text.mainheading", GROUP),  # the chart title is the group name
+    (".g_legend text.legendtext", KEY),  # the legend names the metric
+    ("text.axislabel", f"{KEY} ({UNITS})"),  # the y label carries the units
+    ("text.axislabel", UNITS),  # the x label is the group's units
+    ("table.cellflux-stats th", f"■ {KEY}"),  # the latest/min/max table
+    (".cellflux-progress-label", BAR),  # the progress bar
+    (".widget-label", f"{TASK} · succeeded"),  # the board header
+]
+
+
+def test_hostile_names(open_notebook: Callable[..., Any], shoot: Callable[..., Any]) -> None:
+    nb = open_notebook([HOSTILE])
+    nb.run_all()
+    nb.wait_for_output("hostile-done")
+    nb.wait_until(lambda: f"{TASK} · succeeded" in nb.outputs_text(), 15, "the final board")
+
+    found = nb.evaluate(
+        """return arg.map(([selector, text]) => Array.from(
+               document.querySelectorAll('.jp-OutputArea ' + selector)).some((e) => e.textContent === text));""",
+        PLACES,
+    )
+    missing = [place for place, ok in zip(PLACES, found) if not ok]
+    assert not missing, f"payloads not shown as text at: {missing}"
+
+    # Nothing was parsed as markup inside the outputs, and nothing ran.
+    injected = nb.evaluate(
+        "return document.querySelectorAll("
+        "'.jp-OutputArea img[src=\"x\"], .jp-OutputArea img[src=\"y\"], .jp-OutputArea script, "
+        ".jp-OutputArea iframe, .jp-OutputArea svg[onload]').length;"
+    )
+    assert injected == 0
+    nb.page.wait_for_timeout(500)  # an onerror handler would have fired by now
+    assert nb.evaluate("return typeof window.__pwned;") == "undefined"
+    # The static copy of the board (hidden next to the live one, but in the page and trusted,
+    # so unescaped markup in it would run) holds the payloads as text too.
+    # Its charts are SVG images (data URIs): decode them, the payloads are escaped text inside.
+    static = nb.evaluate(
+        "return Array.from(document.querySelectorAll('.jp-OutputArea .cellflux-static'))"
+        ".map((e) => e.textContent + Array.from(e.querySelectorAll('img'))"
+        ".map((i) => new TextDecoder().decode(Uint8Array.from(atob(i.src.split(',')[1]), (c) => c.charCodeAt(0))))"
+        ".join('\\n')).join('\\n');"
+    )
+    absent = [p for p in (TASK, GROUP, KEY, UNITS, BAR) if p not in static and html.escape(p) not in static]
+    assert not absent, f"payloads not shown as text in the static board: {absent}"
+    assert all(p not in static for p in (GROUP, KEY, UNITS, BAR) if "<" in p), "raw markup in the static board"
+    nb.assert_no_widget_errors()
+    shoot(nb, "final")
