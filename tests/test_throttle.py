@@ -166,3 +166,16 @@ def test_a_non_increasing_at_is_dropped_even_inside_a_gated_window(rt: Runtime) 
     rt.flush()
     x, y = cf.current_execution().series("loss")
     assert x.tolist() == [0.0, 999.0] and 2.0 not in y.tolist()
+
+
+def test_unthrottled_explicit_at_keeps_every_point_and_checks_order(rt: Runtime) -> None:
+    import pytest
+
+    m = cf.Metric("exact", throttle=None)
+    for step in range(1000):
+        m.record(float(step), at=step)
+    with pytest.warns(cf.CellfluxWarning, match="at=999"):
+        m.record(-1.0, at=999)
+    m.record(1000.0, at=1000)
+    x, y = cf.current_execution().series("exact")
+    assert x.tolist() == [float(i) for i in range(1001)] and y.tolist() == x.tolist()

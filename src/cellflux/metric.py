@@ -40,7 +40,7 @@ class Metric:
     __slots__ = (
         "_key", "_group", "_scale", "_throttle", "_groupdef", "_scaledef", "_window",
         "_tick", "_v", "_gst", "_gx", "_k", "_tslow", "_st", "_direct", "_clock", "_t0",
-        "_etick", "_p", "_lat",
+        "_etick", "_p", "_lat", "_direct_at",
         "__weakref__",
     )
 
@@ -85,6 +85,7 @@ class Metric:
         self._etick = _DISARMED
         self._p: Any = UNSET
         self._lat = _INF
+        self._direct_at: Series | None = None
         self._gst: KeyState | None = None
         self._gx = 0.0
         self._k = 1
@@ -151,6 +152,11 @@ class Metric:
                     return
             except StopIteration:
                 pass
+            series = self._direct_at
+            if series is not None:  # unthrottled
+                self._lat = at
+                series.append(at, value)
+                return
         self._record(value, at)
 
     def _rearm(self, value: float) -> None:
@@ -191,10 +197,11 @@ class Metric:
                 if carried is not None:
                     old.pending = carried
         with st.lock:
-            if old is st:
-                # The latest gated point waits as pending: this call's point replaces
-                # it, or, if the window has closed, follows it as the trailing point.
-                gated = self._take_gated(st)
+            # Gated points of this key (this object's, or another Metric object's of
+            # the same key) are all older than this call: the latest waits as pending,
+            # and this call's point replaces it, or follows it once the window closed.
+            for metric in list(st.gated):
+                gated = metric._take_gated(st)
                 if gated is not None:
                     st.pending = gated
             if y - y != 0.0 and st.warn_once("nonfinite"):
@@ -235,6 +242,10 @@ class Metric:
                     rt.armed.add(self)
                 elif st.mode == EXPLICIT and st.window > 0.0:
                     self._arm_explicit(rt, st, now, x)
+                elif st.mode == EXPLICIT:
+                    self._gst, self._lat, self._direct_at = st, x, st.series
+                    st.gated.add(self)
+                    rt.armed.add(self)
 
     def _adapt(self, now: float) -> None:
         # Gate size adapts so that gated calls span 50-200 µs: x of a gated value is
@@ -267,9 +278,9 @@ class Metric:
             self._etick = itertools.repeat(True, self._k).__next__
 
     def _disarm(self) -> None:
+        # _lat stays: the next slow call hands it to its state as the last at=.
         self._tick = self._etick = _DISARMED
-        self._direct = None
-        self._lat = _INF
+        self._direct = self._direct_at = None
 
     def _take_gated(self, state: KeyState) -> tuple[float, float] | None:
         """Disarm, and return the latest gated point for ``state``, if any.
@@ -278,14 +289,15 @@ class Metric:
         is checked against them.
         """
         self._tick = self._etick = _DISARMED
-        self._lat = _INF
+        self._direct_at = None
+        last_at, self._lat = self._lat, _INF
         if self._gst is not state:
             return None
+        if last_at != _INF and (state.last_at is None or last_at > state.last_at):
+            state.last_at = float(last_at)
         value, self._v = self._v, UNSET
         point, self._p = self._p, UNSET
         if point is not UNSET:
-            if state.last_at is None or point[0] > state.last_at:
-                state.last_at = float(point[0])
             return point  # type: ignore[no-any-return]
         if value is not UNSET:
             return (self._gx, value)

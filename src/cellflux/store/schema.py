@@ -149,13 +149,21 @@ def _prepare(conn: sqlite3.Connection, path: str, memory: bool) -> None:
             f"{path} was written by a newer cellflux (store format {version}, this one reads {SCHEMA_VERSION})"
         )
     if app != APPLICATION_ID and (app != 0 or version != 0 or _has_tables(conn)):
-        raise StoreError(f"{path} is an SQLite database but not a cellflux store")
+        raise _not_a_store(path, app, version)
     if not memory:
         conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit is on disk when flush() returns, even across a power cut.
     conn.execute("PRAGMA synchronous=FULL")
     if version < SCHEMA_VERSION:
         _create(conn, path)
+
+
+def _not_a_store(path: str, app: int, version: int, debug: str = "DEBUG-prepare") -> StoreError:
+    import os as _os
+    extra = f" {debug} size={_os.path.getsize(path)} wal={_os.path.exists(path + '-wal')} shm={_os.path.exists(path + '-shm')} pid={_os.getpid()}"
+    return StoreError(
+        f"{path} is an SQLite database but not a cellflux store (application_id {app}, user_version {version}){extra}"
+    )
 
 
 def _header(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -176,7 +184,7 @@ def _create(conn: sqlite3.Connection, path: str) -> None:
         app, version = _header(conn)
         if version == 0:
             if app != 0 or _has_tables(conn):
-                raise StoreError(f"{path} is an SQLite database but not a cellflux store")
+                raise _not_a_store(path, app, version, "DEBUG-create")
             for statement in TABLES:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
