@@ -14,6 +14,9 @@ from .values import check_encodable, to_at, to_float, to_window
 from .warn import warn
 
 _DISARMED = itertools.repeat(False).__next__
+# An armed gate is the bound pop() of a list of k Trues: a builtin method call is
+# about 10 ns cheaper than a method-wrapper such as an iterator's __next__, and it
+# raises IndexError when the k calls are used up.
 _INF = float("inf")
 _context = current.get
 
@@ -136,7 +139,7 @@ class Metric:
                 if self._tick():
                     self._v = value
                     return
-            except StopIteration:
+            except IndexError:
                 return self._rearm(value)
             # Unthrottled: straight to the series, under the same arming rules.
             series = self._direct
@@ -150,7 +153,7 @@ class Metric:
                     self._lat = at
                     self._p = (at, value)
                     return
-            except StopIteration:
+            except IndexError:
                 pass
             series = self._direct_at
             if series is not None:  # unthrottled
@@ -173,7 +176,7 @@ class Metric:
                         self._adapt(now)
                         self._gx = now - exe.t0
                         self._v = value
-                        self._tick = itertools.repeat(True, self._k).__next__
+                        self._tick = ([True] * self._k).pop
                         return
             finally:
                 lock.release()
@@ -265,7 +268,7 @@ class Metric:
             self._v = UNSET
             st.gated.add(self)
             rt.armed.add(self)
-            self._tick = itertools.repeat(True, self._k).__next__
+            self._tick = ([True] * self._k).pop
 
     def _arm_explicit(self, rt: Any, st: KeyState, now: float, x: float) -> None:
         self._adapt(now)
@@ -275,7 +278,7 @@ class Metric:
             self._lat = x
             st.gated.add(self)
             rt.armed.add(self)
-            self._etick = itertools.repeat(True, self._k).__next__
+            self._etick = ([True] * self._k).pop
 
     def _disarm(self) -> None:
         # _lat stays: the next slow call hands it to its state as the last at=.
