@@ -156,7 +156,7 @@ class Metric:
             except IndexError:
                 pass
             series = self._direct_at
-            if series is not None:  # unthrottled
+            if series is not None and value - value == 0.0:  # unthrottled
                 self._lat = at
                 series.append(at, value)
                 return

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,33 @@ def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(store_path: Path
     x, y = run.series("k")
     assert len(x) > flushed  # batches committed after the flush are there too
     assert (x == range(len(x))).all() and (y == x).all()  # no gap, no duplicate, no torn run
+
+
+def test_connections_racing_to_create_a_new_store_all_succeed(tmp_path: Path) -> None:
+    # Each store object has its own connection; all open the same new file at
+    # once, and each must see either no store or the whole store, never half.
+    from cellflux.store.records import Batch, ExecutionRecord
+
+    for attempt in range(10):
+        path = tmp_path / f"race{attempt}.sqlite"
+        stores = [SQLiteStore(path) for _ in range(6)]
+        barrier = threading.Barrier(len(stores))
+        errors: list[BaseException] = []
+
+        def write(store: SQLiteStore, k: int) -> None:
+            record = ExecutionRecord(f"e{k}", "racer", "task", None, "running", float(k), None, os.getpid())
+            barrier.wait()
+            try:
+                store.write(Batch(executions=[record]))
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=write, args=(s, k)) for k, s in enumerate(stores)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for store in stores:
+            store.close()
+        assert errors == []
+        assert len(cf.executions(path)) == len(stores)

@@ -139,7 +139,7 @@ def connect(path: str, *, create: bool) -> sqlite3.Connection | None:
 
 def _prepare(conn: sqlite3.Connection, path: str, memory: bool) -> None:
     try:
-        app, version = _header(conn)
+        app, version, tables = _header(conn)
     except sqlite3.DatabaseError as error:
         if is_busy(error):
             raise
@@ -148,7 +148,7 @@ def _prepare(conn: sqlite3.Connection, path: str, memory: bool) -> None:
         raise StoreError(
             f"{path} was written by a newer cellflux (store format {version}, this one reads {SCHEMA_VERSION})"
         )
-    if app != APPLICATION_ID and (app != 0 or version != 0 or _has_tables(conn)):
+    if app != APPLICATION_ID and (app != 0 or version != 0 or tables):
         raise _not_a_store(path, app, version)
     if not memory:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -158,22 +158,24 @@ def _prepare(conn: sqlite3.Connection, path: str, memory: bool) -> None:
         _create(conn, path)
 
 
-def _not_a_store(path: str, app: int, version: int, debug: str = "DEBUG-prepare") -> StoreError:
-    import os as _os
-    extra = f" {debug} size={_os.path.getsize(path)} wal={_os.path.exists(path + '-wal')} shm={_os.path.exists(path + '-shm')} pid={_os.getpid()}"
+def _not_a_store(path: str, app: int, version: int) -> StoreError:
     return StoreError(
-        f"{path} is an SQLite database but not a cellflux store (application_id {app}, user_version {version}){extra}"
+        f"{path} is an SQLite database but not a cellflux store (application_id {app}, user_version {version})"
     )
 
 
-def _header(conn: sqlite3.Connection) -> tuple[int, int]:
-    app = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    return int(app), int(version)
+def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """application_id, user_version and the number of schema objects, from one snapshot.
 
-
-def _has_tables(conn: sqlite3.Connection) -> bool:
-    return int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]) > 0
+    One statement, so one read transaction: read separately, another process
+    creating the store could commit in between, and a half-seen new store would
+    look like a foreign database.
+    """
+    row = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id), "
+        "(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
 
 
 def _create(conn: sqlite3.Connection, path: str) -> None:
@@ -181,10 +183,10 @@ def _create(conn: sqlite3.Connection, path: str) -> None:
     # the write lock creates the tables, the others find them made.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        app, version = _header(conn)
+        app, version, tables = _header(conn)
         if version == 0:
-            if app != 0 or _has_tables(conn):
-                raise _not_a_store(path, app, version, "DEBUG-create")
+            if app != 0 or tables:
+                raise _not_a_store(path, app, version)
             for statement in TABLES:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
