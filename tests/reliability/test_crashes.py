@@ -64,6 +64,8 @@ def _kill_one(tmp: Path, seed: int) -> Kill:
     def read() -> None:
         assert child.stdout is not None
         for line in child.stdout:
+            if not line.endswith("\n"):  # cut by the SIGKILL mid-line: never confirmed
+                break
             lines.append(line.strip())
             if line.startswith("READY"):
                 ready.set()
