@@ -12,18 +12,9 @@ os.environ.setdefault("CELLFLUX_DISPLAY", "0")
 
 from cellflux.runtime import Runtime, use_runtime  # noqa: E402
 
+from .fakes import FakeClock  # noqa: E402
 
-class FakeClock:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
+__all__ = ["FakeClock"]
 
 
 @pytest.fixture

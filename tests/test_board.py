@@ -17,22 +17,8 @@ from cellflux.display.ticker import Budget, Ticker
 from cellflux.runtime import Runtime
 
 from .conftest import FakeClock
+from .fakes import Screen
 from .recording_comm import RecordingComm, updates
-
-
-class Screen:
-    """Stands in for IPython's display: records bundles and updates by handle."""
-
-    def __init__(self) -> None:
-        self.shown: list[dict[str, Any]] = []
-        self.updated: list[tuple[int, dict[str, Any]]] = []
-
-    def display(self, bundle: dict[str, Any], parent: Any) -> int:
-        self.shown.append(bundle)
-        return len(self.shown) - 1
-
-    def update(self, bundle: dict[str, Any], handle: int) -> None:
-        self.updated.append((handle, bundle))
 
 
 @pytest.fixture

@@ -30,33 +30,8 @@ from cellflux.runtime import Runtime, use_runtime
 from cellflux.store.sink import StoreSink
 from cellflux.store.sqlite import SQLiteStore
 
+from ..fakes import FakeClock, Screen
 from .wire import Wire
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class Screen:
-    """IPython's display, recorded: bundles shown and updated by handle."""
-
-    def __init__(self) -> None:
-        self.shown: list[dict[str, Any]] = []
-        self.updated: list[tuple[int, dict[str, Any]]] = []
-
-    def display(self, bundle: dict[str, Any], parent: Any) -> int:
-        self.shown.append(bundle)
-        return len(self.shown) - 1
-
-    def update(self, bundle: dict[str, Any], handle: int) -> None:
-        self.updated.append((handle, bundle))
 
 
 class Rig:
