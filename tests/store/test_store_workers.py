@@ -173,3 +173,36 @@ def test_forks_while_the_writer_is_busy(make_runtime: MakeRuntime, store_path: P
     x, _ = run.series("parent.busy")
     assert (x == range(len(x))).all() and len(x) > 0
     assert sink.transactions > 8
+
+
+def test_threads_of_a_worker_share_one_added_sink(make_runtime: MakeRuntime, tmp_path: Path) -> None:
+    # The worker's own store is elsewhere: attach() adds a sink for the parent's
+    # store, shared by the blocks open at once and removed after the last.
+    rt, own_sink = make_runtime(tmp_path / "worker-own.sqlite")
+    parent_store = tmp_path / "parent.sqlite"
+    handle = ExecutionHandle("abcdef123456", "parent", "task", None, 0.0, 1, str(parent_store))
+    metric = cf.Metric("t", throttle=None)
+    first_in, first_out = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with cf.attach(handle):
+            metric.record(1.0, at=1)
+            first_in.set()
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        with cf.attach(handle):
+            first_out.wait(10)  # the first block closed while this one is open
+            metric.record(2.0, at=2)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert rt.sinks == [own_sink]
+    (run,) = cf.executions(parent_store)
+    assert (run.id, run.name, run.status, run.pid) == ("abcdef123456", "parent", "running", 1)
+    assert sorted(run.series("t")[1].tolist()) == [1.0, 2.0]
+    assert cf.executions(tmp_path / "worker-own.sqlite") == []

@@ -191,7 +191,7 @@ def test_connections_racing_to_create_a_new_store_all_succeed(tmp_path: Path) ->
         barrier = threading.Barrier(len(stores))
         errors: list[BaseException] = []
 
-        def write(store: SQLiteStore, k: int) -> None:
+        def write(store: SQLiteStore, k: int, barrier: threading.Barrier, errors: list[BaseException]) -> None:
             record = ExecutionRecord(f"e{k}", "racer", "task", None, "running", float(k), None, os.getpid())
             barrier.wait()
             try:
@@ -199,7 +199,7 @@ def test_connections_racing_to_create_a_new_store_all_succeed(tmp_path: Path) ->
             except BaseException as error:  # reported below
                 errors.append(error)
 
-        threads = [threading.Thread(target=write, args=(s, k)) for k, s in enumerate(stores)]
+        threads = [threading.Thread(target=write, args=(s, k, barrier, errors)) for k, s in enumerate(stores)]
         for t in threads:
             t.start()
         for t in threads:

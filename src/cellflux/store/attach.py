@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass
 from typing import Any
@@ -95,11 +96,7 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             f"attach(): execution {h.name!r} ({h.id}) has no store file, so other processes cannot "
             "record into it; configure(store=PATH) in the parent, not ':memory:' or False"
         )
-    sink = next((s for s in rt.sinks if isinstance(s, StoreSink) and s.store.path == h.store), None)
-    extra = None
-    if sink is None:
-        sink = extra = StoreSink(SQLiteStore(h.store), attached_only=True)
-        rt.add_sink(extra)
+    sink = _enter_sink(rt, h.store)
     routes.enter(h.store, h.record())
     try:
         exe = rt.start(h.name, h.kind, None, id=h.id)
@@ -117,10 +114,49 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             sink.flush()
     finally:
         routes.leave(h.id)
-        if extra is not None:
-            if extra in rt.sinks:
-                rt.sinks.remove(extra)
-            extra.close()
+        _leave_sink(rt, sink)
+
+
+_extra_sinks: dict[StoreSink, int] = {}
+"""Sinks that ``attach()`` added to the runtime -> open blocks using each."""
+_extra_lock = threading.Lock()
+
+
+def _reset_lock() -> None:
+    global _extra_lock
+    _extra_lock = threading.Lock()  # a parent thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock)
+
+
+def _enter_sink(rt: Runtime, path: str) -> StoreSink:
+    """The runtime's sink for the store at ``path``, added for the block if it has none."""
+    with _extra_lock:
+        for sink in rt.sinks:
+            if isinstance(sink, StoreSink) and sink.store.path == path:
+                if sink in _extra_sinks:
+                    _extra_sinks[sink] += 1
+                return sink
+        sink = StoreSink(SQLiteStore(path), attached_only=True)
+        _extra_sinks[sink] = 1
+        rt.add_sink(sink)
+        return sink
+
+
+def _leave_sink(rt: Runtime, sink: StoreSink) -> None:
+    with _extra_lock:
+        users = _extra_sinks.get(sink)
+        if users is None:
+            return  # one of the runtime's own sinks
+        if users > 1:
+            _extra_sinks[sink] = users - 1
+            return
+        del _extra_sinks[sink]
+        if sink in rt.sinks:
+            rt.sinks.remove(sink)
+    sink.close()
 
 
 @contextlib.contextmanager

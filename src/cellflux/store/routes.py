@@ -8,6 +8,7 @@ never the execution's status, which belongs to the parent.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 
@@ -26,6 +27,15 @@ class Route:
 
 routes: dict[str, Route] = {}
 lock = threading.Lock()
+
+
+def _reset_lock() -> None:
+    global lock
+    lock = threading.Lock()  # a parent thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock)
 
 
 def enter(store: str, record: ExecutionRecord) -> None:
