@@ -1,12 +1,18 @@
 """Saved notebooks: executed with no front end (nbclient), exported with nbconvert
-to HTML without widget state, they show the final boards as static SVG."""
+to HTML without widget state, they show the final boards: charts as SVG images,
+every number (latest/min/max, progress counts) as HTML text."""
 
 from __future__ import annotations
 
 import base64
+import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -16,6 +22,9 @@ from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+CLOSER = "</table><script>alert(1)</script>"
+QUOTES = "\"'&"
 
 
 def execute(nb: nbformat.NotebookNode, tmp_path: Path) -> nbformat.NotebookNode:
@@ -78,6 +87,73 @@ def last_point_value(group: ET.Element) -> float:
     return lo + (y - plo) * (hi - lo) / (phi - plo)
 
 
+# -- the exported page, parsed as a browser would (html.parser, not XML) ------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def iter(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.iter()
+
+    def having(self, cls: str) -> list[Node]:
+        return [n for n in self.iter() if cls in n.attrs.get("class", "").split()]
+
+    def cells(self) -> list[str]:
+        return [n.text() for n in self.children if isinstance(n, Node) and n.tag in ("th", "td")]
+
+
+class _TreeBuilder(HTMLParser):
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in self.VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.stack) - 1, 0, -1):  # close what the page left open inside it
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse_page(html: str) -> Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def stats_rows(board: Node) -> dict[str, list[str]]:
+    """Each stats table row of a board: the metric's name -> its latest, min and max as shown."""
+    rows = [r.cells() for r in board.having("cellflux-stat")]
+    return {cells[0]: cells[1:] for cells in rows}
+
+
+def bar_rows(board: Node) -> dict[str, str]:
+    """Each progress bar of a board: its key -> the text beside it."""
+    return {r.cells()[0]: r.having("cellflux-bar-text")[0].text() for r in board.having("cellflux-bar")}
+
+
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> tuple[nbformat.NotebookNode, str]:
     tmp = tmp_path_factory.mktemp("nb")
@@ -112,8 +188,12 @@ def stopped():
 stopped()""",
         f"""@cf.task({HOSTILE!r})
 def hostile():
-    cf.Metric({HOSTILE!r}, group=cf.MetricGroup({HOSTILE!r}, units={HOSTILE!r}),
-              scale=cf.MetricScale(units={HOSTILE!r})).record(1.0)
+    group = cf.MetricGroup({CLOSER!r}, units={QUOTES!r})
+    cf.Metric({HOSTILE!r}, group=group, scale=cf.MetricScale(units={HOSTILE!r})).record(1.0)
+    cf.Metric({IMG!r}, group=group, scale=cf.MetricScale(units={QUOTES!r})).record(-2.5)
+    cf.Metric({QUOTES!r}, group=group).record(7.0)
+    for _ in cf.progress(range(3), key={CLOSER!r}, group=group):
+        pass
 
 hostile()""",
     )]
@@ -164,11 +244,58 @@ def test_hostile_names_are_escaped(scenarios: tuple[nbformat.NotebookNode, str])
     hostile = boards(nb)[3]
     text = ET.tostring(hostile, encoding="unicode")
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
-    assert "<script>alert(1)</script>" not in html
+    # The names are raw only inside the widget state's JSON, where nbconvert escapes "</": inert.
+    state = re.compile(r'<script type="application/vnd.jupyter.widget-state\+json">.*?</script>', re.S)
+    outside = state.sub("", html)
+    assert HOSTILE not in outside and IMG not in outside and CLOSER not in outside
+    page = parse_page(html)
+    assert not [n for n in page.iter() if "onerror" in n.attrs], "a name became an attribute"
+    runnable = ("", "module", "text/javascript", "application/javascript")
+    scripts = [n for n in page.iter() if n.tag == "script" and n.attrs.get("type", "") in runnable]
+    assert not [n for n in scripts if "alert(1)" in n.text()], "a name became a script"
+    board = page.having("cellflux-board")[3]
+    assert board.having("cellflux-name")[0].text() == HOSTILE
+    assert stats_rows(board) == {HOSTILE: ["1", "1", "1"], IMG: ["-2.5", "-2.5", "-2.5"], QUOTES: ["7", "7", "7"]}
+    assert bar_rows(board)[CLOSER].startswith("3/3 100%")
+    plain = [o["data"]["text/plain"] for o in nb.cells[4]["outputs"] if "text/plain" in o.get("data", {})][-1]
+    assert plain.startswith(HOSTILE + " · succeeded")
+    for name, shown in ((HOSTILE, "1"), (IMG, "-2.5"), (QUOTES, "7"), (CLOSER, "3/3 (done)")):
+        assert re.search(rf"^  {re.escape(name)} +{re.escape(shown)}( |$)", plain, re.M), (name, plain)
+
+
+# Appended to the quickstart: every execution's final values, read back from the store (not
+# from the board), as the ground truth the exported page must show.
+TRUTH_CELL = """
+import json as _json
+import math as _math
+
+def _truth():
+    out = []
+    for run in reversed(cf.executions()):
+        metrics = {}
+        for key, info in run.metrics.items():
+            _, ys = run.series(key)
+            finite = [y for y in ys.tolist() if _math.isfinite(y)]
+            scale = info.scale
+            metrics[key] = {"last": ys[-1], "min": min(finite), "max": max(finite),
+                            "total": scale.upper if scale is not None and scale.progress else None,
+                            "progress": bool(scale is not None and scale.progress)}
+        if metrics:
+            out.append({"name": run.name, "metrics": metrics})
+    return out
+
+print("TRUTH" + _json.dumps(_truth()))
+"""
+
+
+def number(value: float) -> str:
+    """A value as the live board's table shows it (four significant digits)."""
+    return f"{value:.4g}"
 
 
 def test_quickstart_saved_html_shows_every_board(tmp_path: Path) -> None:
     nb = nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(TRUTH_CELL))
     execute(nb, tmp_path)
     html, _ = HTMLExporter().from_notebook_node(nb)
     found = boards(nb)
@@ -177,3 +304,28 @@ def test_quickstart_saved_html_shows_every_board(tmp_path: Path) -> None:
     counts = [(g.get("data-count"), g.get("data-total")) for b in found for g in bars(b).values()]
     assert counts == [("20.0", "20.0"), ("150.0", "150.0"), ("120.0", "120.0")]
     assert html.count('class="cellflux-board"') == 5
+
+    printed = "".join(o.get("text", "") for o in nb.cells[-1]["outputs"] if o.get("output_type") == "stream")
+    truth = json.loads(printed.split("TRUTH", 1)[1])
+    assert [run["name"] for run in truth] == ["train", "train", "process_batch", "process_named", "signals"]
+    page = parse_page(html)
+    shown = page.having("cellflux-board")
+    assert len(shown) == len(truth)
+    plains = [o["data"]["text/plain"] for c in nb.cells for o in c.get("outputs", [])
+              if "cellflux-board" in o.get("data", {}).get("text/html", "")]
+    checked = 0
+    for board, run, plain in zip(shown, truth, plains):
+        assert board.having("cellflux-name")[0].text() == run["name"]
+        stats, progress = stats_rows(board), bar_rows(board)
+        for key, m in run["metrics"].items():
+            if m["progress"]:
+                count, total = m["last"], m["total"]
+                expected = f"{count:.0f}/{total:.0f} {math.floor(count * 100 / total)}%"
+                assert progress[key].startswith(expected + " · "), (run["name"], key, progress[key])
+                assert f"{count:.0f}/{total:.0f} (done)" in plain
+            else:
+                values = [number(m["last"]), number(m["min"]), number(m["max"])]
+                assert stats[key] == values, (run["name"], key)
+                assert re.search(rf"^  {key} +{'  +'.join(map(re.escape, values))}  ", plain, re.M), plain
+            checked += 1
+    assert checked == 9, "every metric of the quickstart was checked"

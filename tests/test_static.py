@@ -1,4 +1,4 @@
-"""The static board: real executions rendered to SVG/HTML, parsed back and checked."""
+"""The static board: real executions rendered to HTML (charts as SVG, numbers as text), parsed back and checked."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 import cellflux as cf
 from cellflux.definitions import MetricGroup, MetricScale
-from cellflux.display.static import STATIC_POINTS, board_view, render_html, render_svg
+from cellflux.display.static import STATIC_POINTS, board_view, render_html
 from cellflux.execution import Execution
 from cellflux.runtime import Runtime, use_runtime
 
@@ -75,6 +75,11 @@ def text_of(element: ET.Element) -> str:
     return "".join(element.itertext())
 
 
+def style_of(element: ET.Element) -> dict[str, str]:
+    declarations = (d.split(":", 1) for d in element.get("style", "").split(";") if d.strip())
+    return {name.strip(): value.strip() for name, value in declarations}
+
+
 def points_of(series: ET.Element) -> list[tuple[float, float]]:
     """Every point of a drawn metric, mapped back to data y through the scale attributes."""
     lo, hi = float(series.get("data-lower", "nan")), float(series.get("data-upper", "nan"))
@@ -132,22 +137,20 @@ def test_one_chart_per_group_with_axes_units_legend_and_table(run: Any) -> None:
     assert ticks == ["0", "20", "40", "60", "80", "100"]
     assert [text_of(t) for t in by_class(train, "cellflux-legend")[0].iter(f"{SVG}text")] == ["loss", "accuracy"]
     assert text_of(by_class(charts[1], "cellflux-axis-label")[0]) == "time (s)"
-    stats = {s.get("data-key"): [text_of(t) for t in s.iter(f"{SVG}text")] for s in by_class(root, "cellflux-stat")}
+    stats = {s.get("data-key"): [text_of(cell) for cell in s] for s in by_class(root, "cellflux-stat")}
     assert stats["loss"] == ["loss", "0.06667", "0.06667", "2"]
     assert stats["accuracy"] == ["accuracy", "87", "0", "87"]
 
 
 def test_lines_end_at_the_recorded_final_values(run: Any) -> None:
-    exe = run(training)
-    for markup in (render_html(exe), render_svg(exe)):
-        root = parse(markup)
-        for key, final in (("loss", 2.0 / 30), ("accuracy", 90 * (1 - 1 / 30)), ("lr", 0.1 * 0.9**29)):
-            series = series_of(root, key)
-            assert float(series.get("data-last", "nan")) == pytest.approx(final)
-            points = points_of(series)
-            assert len(points) == 30
-            assert points[-1][1] == pytest.approx(final, abs=tolerance(series))
-            assert max(y for _, y in points) == pytest.approx(max(*(y for _, y in points), final), abs=1e-12)
+    root = parse(render_html(run(training)))
+    for key, final in (("loss", 2.0 / 30), ("accuracy", 90 * (1 - 1 / 30)), ("lr", 0.1 * 0.9**29)):
+        series = series_of(root, key)
+        assert float(series.get("data-last", "nan")) == pytest.approx(final)
+        points = points_of(series)
+        assert len(points) == 30
+        assert points[-1][1] == pytest.approx(final, abs=tolerance(series))
+        assert max(y for _, y in points) == pytest.approx(max(*(y for _, y in points), final), abs=1e-12)
 
 
 def test_progress_bar_shows_final_count_percent_and_state(run: Any) -> None:
@@ -161,9 +164,8 @@ def test_progress_bar_shows_final_count_percent_and_state(run: Any) -> None:
     assert (bar.get("data-key"), bar.get("data-state")) == ("batch", "stopped")
     text = text_of(by_class(bar, "cellflux-bar-text")[0])
     assert re.fullmatch(r"37/100 37% · \d\d:\d\d · .* · stopped", text), text
-    fills = list(bar.iter(f"{SVG}rect"))
-    assert float(fills[1].get("width", "")) == pytest.approx(0.37 * float(fills[0].get("width", "")), abs=0.1)
-    assert fills[1].get("fill") == "#f57c00"
+    assert style_of(by_class(bar, "cellflux-bar-fill")[0])["width"] == "37.00%"
+    assert style_of(by_class(bar, "cellflux-bar-fill")[0])["background-color"] == "#f57c00"
     assert not by_class(root, "cellflux-chart"), "a group of bars only has no chart"
 
 
@@ -183,15 +185,14 @@ def test_failed_and_interrupted_executions_say_so(
 
     exe = run(body)
     assert exe.status == status
-    for markup in (render_html(exe), render_svg(exe)):
-        root = parse(markup)
-        assert root.get("data-status") == status
-        assert text_of(by_class(root, "cellflux-status")[0]) == status
-        (bar,) = by_class(root, "cellflux-bar")
-        assert bar.get("data-state") == bar_state
-        assert text_of(by_class(bar, "cellflux-bar-text")[0]).startswith("4/10 40%")
-        assert bar.findall(f"{SVG}rect")[1].get("fill") == colour
-        assert points_of(series_of(root, "loss"))[-1][1] == pytest.approx(0.2, abs=0.01)
+    root = parse(render_html(exe))
+    assert root.get("data-status") == status
+    assert text_of(by_class(root, "cellflux-status")[0]) == status
+    (bar,) = by_class(root, "cellflux-bar")
+    assert bar.get("data-state") == bar_state
+    assert text_of(by_class(bar, "cellflux-bar-text")[0]).startswith("4/10 40%")
+    assert style_of(by_class(bar, "cellflux-bar-fill")[0])["background-color"] == colour
+    assert points_of(series_of(root, "loss"))[-1][1] == pytest.approx(0.2, abs=0.01)
 
 
 def test_non_finite_values_are_gaps(run: Any) -> None:
@@ -202,7 +203,7 @@ def test_non_finite_values_are_gaps(run: Any) -> None:
 
     with pytest.warns(cf.CellfluxWarning):
         exe = run(body)
-    root = parse(render_svg(exe))
+    root = parse(render_html(exe))
     series = series_of(root, "loss")
     runs = [[round(float(p.split(",")[0]), 1) for p in line.get("points", "").split()]
             for line in by_class(series, "cellflux-line")]
@@ -225,17 +226,103 @@ def test_untrusted_text_is_escaped_everywhere(run: Any) -> None:
 
     exe = run(body)
     exe.name = "<img src=y onerror=alert(3)>\x01"
-    for markup in (render_html(exe), render_svg(exe)):
-        assert "<script" not in markup and "<img" not in markup and "<b>" not in markup
+    for markup in (render_html(exe), render_html(exe, images=True)):
+        assert "<script" not in markup and "<img src=" not in markup and "<b>" not in markup
         root = parse(markup)  # also: still well-formed, even with a control character
         texts = [text_of(e) for e in root.iter()]
-        assert XSS in texts
         assert "<img src=x onerror=alert(1)>" in texts
-        assert any("<b>epoch</b>" == t for t in texts)
-        assert any("s<i> (<u>%</u>)" == t for t in texts)
         assert "<img src=y onerror=alert(3)>\ufffd" in texts
-        assert [c.get("data-group") for c in by_class(root, "cellflux-chart")] == [nasty_group]
-        assert {s.get("data-key") for s in by_class(root, "cellflux-series")} == {XSS, XSS + "2"}
+        assert [c.get("data-group") for c in by_class(root, "cellflux-group")] == [nasty_group]
+        stats = {text_of(row[0]) for row in by_class(root, "cellflux-stat")}
+        assert stats == {XSS, XSS + "2"}, "the stats table holds the keys as text"
+    root = parse(render_html(exe))
+    texts = [text_of(e) for e in root.iter()]
+    assert XSS in texts
+    assert any("<b>epoch</b>" == t for t in texts)
+    assert any("s<i> (<u>%</u>)" == t for t in texts)
+    assert [c.get("data-group") for c in by_class(root, "cellflux-chart")] == [nasty_group]
+    assert {s.get("data-key") for s in by_class(root, "cellflux-series")} == {XSS, XSS + "2"}
+
+
+# What JupyterLab's sanitiser of untrusted outputs keeps (packages/apputils/src/sanitizer.ts:
+# allowedTags, allowedStyles); the static board may use nothing else where it matters.
+SANITISER_TAGS = {"div", "span", "b", "img", "table", "thead", "tbody", "tr", "th", "td"}
+SANITISER_STYLES = {
+    "background-color", "border-collapse", "border-radius", "color", "display", "font-family", "font-size",
+    "font-weight", "height", "line-height", "margin", "max-width", "overflow", "padding", "text-align",
+    "text-overflow", "vertical-align", "white-space", "width",
+}
+COSMETIC_STYLES = {"font-variant-numeric"}
+"""Dropped by that sanitiser: nothing is lost but looks."""
+
+
+def test_numbers_are_text_beside_the_chart_image(run: Any) -> None:
+    root = parse(render_html(run(training), images=True))
+    images = list(root.iter("img"))
+    assert [i.get("alt") for i in images] == [
+        "chart: training, lines loss, accuracy; x: epoch; y: loss, accuracy (%)",
+        "chart: lr, lines lr; x: time (s); y: lr",
+    ]
+    assert all(i.get("src", "").startswith("data:image/svg+xml;base64,") for i in images)
+    rows = {text_of(r[0]): [text_of(c) for c in r[1:]] for r in by_class(root, "cellflux-stat")}
+    assert rows == {"loss": ["0.06667", "0.06667", "2"], "accuracy": ["87", "0", "87"],
+                    "lr": ["0.00471", "0.00471", "0.1"]}
+    (table,) = [t for t in by_class(root, "cellflux-stats") if t.get("data-group") == "training"]
+    assert [text_of(th) for th in table.iter("th") if th.get("scope") == "col"] == ["metric", "latest", "min", "max"]
+    swatches = [style_of(r[0][0])["background-color"] for r in by_class(table, "cellflux-stat")]
+    assert swatches == ["#1f77b4", "#ff7f0e"], "each row has its line's colour"
+    (bar,) = by_class(root, "cellflux-bar")
+    assert re.fullmatch(r"30/30 100% · \d\d:\d\d · .* it/s · done", text_of(by_class(bar, "cellflux-bar-text")[0]))
+
+
+def test_markup_survives_the_untrusted_sanitiser(run: Any) -> None:
+    root = parse(render_html(run(training), images=True))
+    assert {e.tag for e in root.iter()} <= SANITISER_TAGS
+    used = {name for e in root.iter() for name in style_of(e)}
+    assert used <= SANITISER_STYLES | COSMETIC_STYLES, used - SANITISER_STYLES - COSMETIC_STYLES
+    # Legible with every style gone too: a table, a header row, one row per line, the numbers in cells.
+    (table,) = [t for t in by_class(root, "cellflux-stats") if t.get("data-group") == "training"]
+    assert [[c.tag for c in row] for row in table.iter("tr")] == [["th"] * 4, ["th", "td", "td", "td"],
+                                                                   ["th", "td", "td", "td"]]
+
+
+HOSTILE_NAMES = ("<img src=x onerror=alert(1)>", "</table><script>alert(1)</script>", "\"'&", "&lt;b&gt;")
+
+
+@pytest.mark.parametrize("images", [False, True])
+def test_hostile_names_are_literal_text_in_the_html_and_the_summary(run: Any, images: bool) -> None:
+    img, table, quotes, entity = HOSTILE_NAMES
+
+    def body() -> None:
+        group = cf.MetricGroup(table, units=quotes)
+        cf.Metric(img, group=group, scale=cf.MetricScale(units=entity), throttle=None).record(1.5, at=0)
+        cf.Metric(quotes, group=group, throttle=None).record(-2.0, at=1)
+        for _ in cf.progress(range(4), key=table, group=group):
+            pass
+
+    exe = run(body)
+    exe.name = img
+    markup = render_html(exe, images=images)
+    root = parse(markup)  # well-formed: no name closed an element it did not open
+    assert not {e.tag for e in root.iter()} & {"script", "style", "iframe"}
+    assert "onerror" not in {a for e in root.iter() for a in e.attrib}
+    if images:
+        assert [e.get("class") for e in root.iter("img")] == ["cellflux-image"], "only the chart is an image"
+    stats = {text_of(row[0]): [text_of(c) for c in row[1:]] for row in by_class(root, "cellflux-stat")}
+    assert stats == {img: ["1.5", "1.5", "1.5"], quotes: ["-2", "-2", "-2"]}
+    (bar,) = by_class(root, "cellflux-bar")
+    assert text_of(bar[0]) == table and text_of(by_class(bar, "cellflux-bar-text")[0]).startswith("4/4 100%")
+    assert text_of(by_class(root, "cellflux-name")[0]) == img
+    # The names' tooltips carry them as attribute values, intact.
+    assert {e.get("title") for e in root.iter() if e.get("title")} >= {img, quotes, table}
+
+    from cellflux.display.summary import summarize
+
+    plain = summarize(exe)
+    assert plain.startswith(img + " · succeeded")
+    assert f"{table}  4/4 (done)" in plain
+    for name in (img, quotes):
+        assert re.search(rf"^  {re.escape(name)} +\S", plain, re.M), f"{name!r} not a row of the summary"
 
 
 # -- protocol inputs: stored-like executions, large series ---------------------------------
@@ -276,8 +363,8 @@ def test_four_charts_of_a_million_points_stay_small_and_keep_spikes() -> None:
         spikes[f"m{c}"] = ys[at]
         run.series[f"m{c}"] = FakeSeries(f"m{c}", np.arange(n, dtype=np.float64), ys, MetricGroup(f"g{c}"))
     view = board_view(run)
-    html_out, svg_out = render_html(view), render_svg(view)
-    assert len(html_out) < 100_000 and len(svg_out) < 100_000, (len(html_out), len(svg_out))
+    html_out = render_html(view)
+    assert len(html_out) < 100_000, len(html_out)
     root = parse(html_out)
     assert len(by_class(root, "cellflux-chart")) == 4
     for key, spike in spikes.items():
@@ -299,7 +386,7 @@ def test_stored_execution_shape_and_time_axis_in_minutes() -> None:
             xs = np.linspace(0, 600, 50)
             return xs, np.exp(-xs / 100)
 
-    root = parse(render_svg(Stored()))
+    root = parse(render_html(Stored()))
     chart = by_class(root, "cellflux-chart")[0]
     assert chart.get("data-group") == "loss"
     assert text_of(by_class(chart, "cellflux-axis-label")[0]) == "time (min)"

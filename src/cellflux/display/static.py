@@ -1,21 +1,22 @@
 """The static rendering of a board, computed in the kernel: for saved notebooks.
 
-``render_html(view)`` (``text/html``) and ``render_svg(view)`` (``image/svg+xml``)
-draw what the live board shows at the end of an execution: a header (name,
-status, duration), and per chart group its progress bars, the chart (title,
-legend, left and right y-axes with ticks and units, x-axis, gaps for non-finite
-values) and the latest/min/max table. The structure comes from
-:func:`~cellflux.display.layout.layout`, the colours and the time unit of an
-auto x-axis follow the live board, so a saved notebook shows the same board.
+``render_html(view)`` (``text/html``) draws what the live board shows at the end
+of an execution: a header (name, status, duration), and per chart group its
+progress bars, the chart (title, legend, left and right y-axes with ticks and
+units, x-axis, gaps for non-finite values) and the latest/min/max table. The
+structure comes from :func:`~cellflux.display.layout.layout`, the colours and
+the time unit of an auto x-axis follow the live board, so a saved notebook
+shows the same board. The charts are SVG (``static_svg.py``); every number
+(the tables, the bars' counts) is HTML text (``static_text.py``).
 
 Why a small SVG writer of our own rather than matplotlib: what we draw is a
-few axes, polylines, rectangles and text (``static_svg.py``, ~400 lines). Our
-own writer adds no dependency and no import cost at the end of every cell; its
-output is compact (one polyline per finite run with one-decimal coordinates and
-no per-glyph paths: ~58 KB for four charts of a million points each, each line
-decimated to ~1,000 points, two per pixel column); it looks like the live board
-rather than like matplotlib; and escaping lives in one function, ``esc``, that
-every user string goes through. Presentation attributes only (no ``<style>``,
+few axes, polylines, rectangles and text. Our own writer adds no dependency
+and no import cost at the end of every cell; its output is compact (one
+polyline per finite run with one-decimal coordinates and no per-glyph paths:
+~58 KB for four charts of a million points each, each line decimated to ~1,000
+points, two per pixel column); it looks like the live board rather than like
+matplotlib; and escaping lives in one function, ``esc``, that every user string
+goes through. Inline styles and presentation attributes only (no ``<style>``,
 no ids), so the markup survives HTML sanitisers and several boards can share a
 page. The HTML is also well-formed XML, so tests parse it with ``xml.etree``.
 
@@ -29,7 +30,6 @@ and ``read()``).
 from __future__ import annotations
 
 import base64
-
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -41,18 +41,15 @@ import numpy as np
 from ..definitions import MetricGroup, MetricScale
 from .decimate import Decimator, Floats
 from .layout import PALETTE, ChartSpec, layout
-from .static_svg import (
-    CHART_W, FONT, MUTED, STATUS_COLOURS, SVG_NS, TEXT, BarData, LineData, Piece, StatRow,
-    bars_svg, chart_svg, esc, stats_svg,
-)
+from .static_svg import FONT, MUTED, STATUS_COLOURS, TEXT, LineData, Piece, chart_svg, esc, time_unit
+from .static_text import BarData, StatRow, bars_table, chart_alt, stats_table
 from .text import ProgressTally, progress_numbers
 
-__all__ = ["BoardView", "SeriesView", "board_view", "format_duration", "render_html", "render_svg"]
+__all__ = ["BoardView", "SeriesView", "board_view", "format_duration", "render_html"]
 
 STATIC_POINTS = 1200
 """Points per drawn line: two per pixel column of the plot, so no spike is lost to the eye."""
 _READ_CHUNK = 1 << 20
-_MARGIN = 8
 
 
 @dataclass
@@ -198,12 +195,13 @@ def format_duration(seconds: float | None) -> str:
 
 @dataclass
 class _Panel:
-    """The SVG pieces of one chart group: bars above, the chart and its table side by side."""
+    """One chart group: its bars above, its chart (an SVG piece) and its stats beside it."""
 
     title: str
-    bars: Piece | None
-    chart: Piece | None
-    stats: Piece | None
+    bars: list[BarData]
+    chart: Piece | None = None
+    alt: str = ""
+    stats: list[StatRow] = field(default_factory=list)
 
 
 def _panels(view: BoardView) -> list[_Panel]:
@@ -211,8 +209,7 @@ def _panels(view: BoardView) -> list[_Panel]:
     panels = []
     colour_offset = 0  # colours continue across charts, as on the live board
     for spec in layout(view.series):
-        bars = [_bar(by_key[key]) for key in spec.bars]
-        panel = _Panel(spec.title, bars_svg(spec.title, bars, CHART_W) if bars else None, None, None)
+        panel = _Panel(spec.title, [_bar(by_key[key]) for key in spec.bars])
         if spec.lines:
             lines = []
             for i, ls in enumerate(spec.lines):
@@ -220,14 +217,18 @@ def _panels(view: BoardView) -> list[_Panel]:
                 lines.append(LineData(ls.key, PALETTE[(colour_offset + i) % len(PALETTE)], s.xs, s.ys, s.last))
             colour_offset += len(spec.lines)
             panel.chart = chart_svg(spec, lines)
-            rows = [
+            panel.alt = _alt(spec, lines)
+            panel.stats = [
                 StatRow(d.key, d.colour, d.last, by_key[d.key].low, by_key[d.key].high)
                 for d in lines if by_key[d.key].count
             ]
-            if rows:
-                panel.stats = stats_svg(spec.title, rows)
         panels.append(panel)
     return panels
+
+
+def _alt(spec: ChartSpec, lines: list[LineData]) -> str:
+    _, x_label = time_unit(spec, max((float(np.max(d.xs)) for d in lines if d.xs.size), default=0.0))
+    return chart_alt(spec.title, [d.key for d in lines], x_label, [a.label for a in spec.axes])
 
 
 def _bar(s: SeriesView) -> BarData:
@@ -238,84 +239,46 @@ def _bar(s: SeriesView) -> BarData:
     return BarData(s.key, state, count, total, elapsed, rate)
 
 
-def _header_text(view: BoardView) -> tuple[str, str, str]:
-    return view.name, view.status, format_duration(view.duration)
-
-
 def render_html(view: Any, *, images: bool = False) -> str:
-    """The board as HTML with inline SVG (``text/html``); well-formed XML too.
+    """The board as HTML (``text/html``): charts as inline SVG, their numbers as HTML text.
 
-    With ``images=True`` each SVG piece is an ``<img>`` of an SVG data URI instead:
+    With ``images=True`` each chart is an ``<img>`` of an SVG data URI instead:
     JupyterLab and Notebook 7 drop inline ``<svg>`` from untrusted notebooks (any
-    notebook received or cloned), but keep such images.
+    notebook received or cloned), but keep such images. The stats tables and the
+    progress bars are HTML text either way (``static_text.py``). The output is also
+    well-formed XML.
     """
     board = board_view(view)
-    embed = _as_image if images else (lambda markup, alt: markup)
-    name, status, duration = _header_text(board)
-    colour = STATUS_COLOURS.get(status, MUTED)
+    colour = STATUS_COLOURS.get(board.status, MUTED)
     out = [
-        f'<div class="cellflux-board" data-status="{esc(status)}" '
-        f'style="font-family:{esc(FONT)};color:{TEXT};background:#fff;padding:4px">',
+        f'<div class="cellflux-board" data-status="{esc(board.status)}" '
+        f'style="font-family:{esc(FONT)};color:{TEXT};background-color:#fff;padding:4px">',
         f'<div class="cellflux-header" style="font-size:13px;margin:2px 0 6px 0">'
-        f'<b class="cellflux-name">{esc(name)}</b> · <span class="cellflux-status" style="color:{colour};'
-        f'font-weight:600">{esc(status)}</span> · <span class="cellflux-duration" style="color:{MUTED}">'
-        f"{esc(duration)}</span></div>",
+        f'<b class="cellflux-name">{esc(board.name)}</b> · <span class="cellflux-status" style="color:{colour};'
+        f'font-weight:600">{esc(board.status)}</span> · <span class="cellflux-duration" style="color:{MUTED}">'
+        f"{esc(format_duration(board.duration))}</span></div>",
     ]
     for panel in _panels(board):
         out.append(f'<div class="cellflux-group" data-group="{esc(panel.title)}" style="margin:0 0 10px 0">')
         if panel.bars:
-            bars = embed(panel.bars.markup, f"progress: {panel.title}")
-            out.append(f'<div style="max-width:100%;overflow-x:auto">{bars}</div>')
-        if panel.chart or panel.stats:
-            out.append('<div style="display:flex;flex-wrap:wrap;align-items:center;gap:4px 12px">')
-            out += [f"<div>{embed(part.markup, f'{kind}: {panel.title}')}</div>"
-                    for part, kind in ((panel.chart, "chart"), (panel.stats, "latest, min, max")) if part]
-            out.append("</div>")
+            out.append(bars_table(panel.title, panel.bars))
+        # Inline blocks, not flex: the sanitiser of untrusted outputs keeps display and
+        # vertical-align but drops flex-wrap and gap, so the table wraps under a narrow chart.
+        if panel.chart:
+            chart = _as_image(panel.chart, panel.alt) if images else panel.chart.markup
+            out.append(f'<div style="display:inline-block;vertical-align:middle;max-width:100%;margin:0 14px 4px 0">'
+                       f"{chart}</div>")
+        if panel.stats:
+            out.append(f'<div style="display:inline-block;vertical-align:middle">'
+                       f"{stats_table(panel.title, panel.stats)}</div>")
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
 
 
-def _as_image(markup: str, alt: str) -> str:
-    data = base64.b64encode(markup.encode("utf-8")).decode("ascii")
-    return f'<img class="cellflux-image" alt="{esc(alt)}" src="data:image/svg+xml;base64,{data}"/>'
-
-
-def render_svg(view: Any) -> str:
-    """The board as one SVG image (``image/svg+xml``), the pieces nested at fixed positions."""
-    board = board_view(view)
-    name, status, duration = _header_text(board)
-    parts = []
-    y = 30
-    width = CHART_W + 2 * _MARGIN
-    for panel in _panels(board):
-        if panel.bars:
-            parts.append(_place(panel.bars, _MARGIN, y))
-            y += panel.bars.height + 6
-        row_height = 0
-        x = _MARGIN
-        if panel.chart:
-            parts.append(_place(panel.chart, x, y))
-            row_height = panel.chart.height
-            x += panel.chart.width + 12
-        if panel.stats:
-            parts.append(_place(panel.stats, x, y + max(0, (row_height - panel.stats.height) // 2)))
-            width = max(width, x + panel.stats.width + _MARGIN)
-            row_height = max(row_height, panel.stats.height)
-        if row_height:
-            y += row_height + 10
-    colour = STATUS_COLOURS.get(status, MUTED)
-    head = (
-        f'<svg xmlns="{SVG_NS}" class="cellflux-board" data-status="{esc(status)}" width="{width}" height="{y}" '
-        f'viewBox="0 0 {width} {y}" font-family="{FONT}" font-size="13" fill="{TEXT}">'
-        f'<rect width="100%" height="100%" fill="#fff"/>'
-        f'<text class="cellflux-header" x="{_MARGIN}" y="19"><tspan class="cellflux-name" font-weight="600">{esc(name)}'
-        f'</tspan> · <tspan class="cellflux-status" fill="{colour}" font-weight="600">{esc(status)}</tspan> · '
-        f'<tspan class="cellflux-duration" fill="{MUTED}">{esc(duration)}</tspan></text>'
+def _as_image(piece: Piece, alt: str) -> str:
+    data = base64.b64encode(piece.markup.encode("utf-8")).decode("ascii")
+    return (
+        f'<img class="cellflux-image" alt="{esc(alt)}" width="{piece.width}" height="{piece.height}" '
+        f'style="max-width:100%;height:auto" src="data:image/svg+xml;base64,{data}"/>'
     )
-    return head + "".join(parts) + "</svg>"
-
-
-def _place(piece: Piece, x: int, y: int) -> str:
-    """Position a standalone piece inside the board image (a nested svg takes x and y)."""
-    return piece.markup.replace("<svg ", f'<svg x="{x}" y="{y}" ', 1)

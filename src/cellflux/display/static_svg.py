@@ -1,9 +1,9 @@
-"""The SVG pieces of the static board: a chart, a block of progress bars, a stats table.
+"""The SVG piece of the static board: a chart (its numbers are HTML text, in ``static_text.py``).
 
-Every piece is a standalone ``<svg>`` with presentation attributes only (no CSS,
-no ids), so it renders the same inline in HTML, nested in one SVG image, on
-GitHub and in nbconvert output, and several boards can share a page. Text from
-users goes through :func:`esc` and nothing else reaches the markup unescaped.
+A chart is a standalone ``<svg>`` with presentation attributes only (no CSS,
+no ids), so it renders the same inline in HTML, as an image, on GitHub and in
+nbconvert output, and several boards can share a page. Text from users goes
+through :func:`esc` and nothing else reaches the markup unescaped.
 """
 
 from __future__ import annotations
@@ -19,14 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .layout import PALETTE, TIME_UNITS, ChartSpec
-from .text import format_bar
 
 Floats = npt.NDArray[np.float64]
 
 SVG_NS = "http://www.w3.org/2000/svg"
-"""Line colours, in the order the live board gives them (d3's category10)."""
-STATE_COLOURS = {"running": "#1976d2", "done": "#388e3c", "stopped": "#f57c00", "failed": "#d32f2f"}
-"""Progress bar fill per state, as in the progress-bar widget."""
 STATUS_COLOURS = {"running": "#1976d2", "succeeded": "#388e3c", "interrupted": "#f57c00", "failed": "#d32f2f"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 TEXT, MUTED, GRID, AXIS = "#222", "#666", "#e6e6e6", "#888"
@@ -39,7 +35,7 @@ PAD = 3
 _NARROW = frozenset("fijlrt.,:;!|'() ")
 _WIDE = frozenset("mwMW@%")
 LABEL_CHARS = 32
-"""Longer keys are cut in legends and tables (the full text is in a tooltip)."""
+"""Longer keys are cut in legends (the full text is in a tooltip)."""
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -56,15 +52,6 @@ def text_width(text: str, size: float = 11) -> float:
 
 def cut(text: str, chars: int = LABEL_CHARS) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
-
-
-def fmt_value(value: float) -> str:
-    """A statistic as the live board's table shows it."""
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "—"
-    return f"{value:.4g}"
 
 
 def _num(v: float) -> str:
@@ -366,87 +353,3 @@ def _legend_svg(rows: list[list[tuple[LineData, float]]], left: float, top: floa
             )
     out.append("</g>")
     return out
-
-
-# -- progress bars and the stats table -----------------------------------------------------
-
-
-@dataclass
-class BarData:
-    key: str
-    state: str
-    count: float
-    total: float | None
-    elapsed: float | None
-    rate: float | None
-
-
-BAR_ROW = 22
-
-
-def bars_svg(group: str, bars: Sequence[BarData], width: int) -> Piece:
-    """Progress bars, one row each: key, a track filled by count/total in the state's colour, text."""
-    height = BAR_ROW * len(bars) + 4
-    label_w = max(text_width(cut(b.key)) for b in bars) + 16
-    track_x, track_w = label_w, max(120.0, width - label_w - 330)
-    out = [
-        f'<svg xmlns="{SVG_NS}" class="cellflux-bars" data-group="{esc(group)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="11" fill="{TEXT}">'
-    ]
-    for i, b in enumerate(bars):
-        y = 2 + BAR_ROW * i
-        colour = STATE_COLOURS.get(b.state, STATE_COLOURS["running"])
-        if b.total is None or not math.isfinite(b.total):
-            fraction = 1.0 if b.state == "done" else 0.0
-        else:
-            fraction = 1.0 if b.total <= 0 else min(1.0, max(0.0, b.count / b.total))
-        text = format_bar(b.count, b.total, b.elapsed, b.rate, b.state)
-        out.append(
-            f'<g class="cellflux-bar" data-key="{esc(b.key)}" data-state="{esc(b.state)}" '
-            f'data-count="{b.count!r}" data-total="{b.total!r}"><title>{esc(b.key)}</title>'
-            f'<text x="4" y="{y + 14}">{esc(cut(b.key))}</text>'
-            f'<rect x="{_num(track_x)}" y="{y + 4}" width="{_num(track_w)}" height="12" rx="3" fill="#e9e9e9"/>'
-            f'<rect x="{_num(track_x)}" y="{y + 4}" width="{_num(track_w * fraction)}" height="12" rx="3" '
-            f'fill="{colour}"/><text class="cellflux-bar-text" x="{_num(track_x + track_w + 8)}" y="{y + 14}">'
-            f"{esc(text)}</text></g>"
-        )
-    out.append("</svg>")
-    return Piece("".join(out), width, height)
-
-
-@dataclass
-class StatRow:
-    key: str
-    colour: str
-    last: float
-    low: float
-    high: float
-
-
-def stats_svg(group: str, rows: Sequence[StatRow]) -> Piece:
-    """The latest/min/max table beside a chart."""
-    key_w = max([text_width(cut(r.key), 12) for r in rows] + [40.0]) + 22
-    col_w = 80
-    width = int(key_w + 3 * col_w + 4)
-    height = 22 + 18 * len(rows)
-    out = [
-        f'<svg xmlns="{SVG_NS}" class="cellflux-stats" data-group="{esc(group)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12" fill="{TEXT}">',
-        f'<g font-weight="600" text-anchor="end" fill="{MUTED}">',
-    ]
-    for c, heading in enumerate(("latest", "min", "max")):
-        out.append(f'<text x="{_num(key_w + col_w * (c + 1))}" y="14">{heading}</text>')
-    out.append("</g>")
-    for i, r in enumerate(rows):
-        y = 34 + 18 * i
-        cells = "".join(
-            f'<text x="{_num(key_w + col_w * (c + 1))}" y="{y}" text-anchor="end">{esc(fmt_value(v))}</text>'
-            for c, v in enumerate((r.last, r.low, r.high))
-        )
-        out.append(
-            f'<g class="cellflux-stat" data-key="{esc(r.key)}"><title>{esc(r.key)}</title>'
-            f'<rect x="0" y="{y - 9}" width="10" height="10" fill="{r.colour}"/>'
-            f'<text x="16" y="{y}">{esc(cut(r.key))}</text>{cells}</g>'
-        )
-    out.append("</svg>")
-    return Piece("".join(out), width, height)
