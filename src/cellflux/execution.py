@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .definitions import MetricGroup, MetricScale, merge
+from .identity import ProcessIdentity, process_identity
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -24,6 +25,18 @@ current: contextvars.ContextVar[Execution | None] = contextvars.ContextVar(
 """The task execution of this context (thread or asyncio task), if any."""
 
 _ids = itertools.count(1)
+_occurrences: dict[str, int] = {}
+_occurrences_lock = threading.Lock()
+
+
+def _next_occurrence(name: str) -> int:
+    # Ranks of a distributed job run the same program: the k-th execution called
+    # ``name`` on one rank is the k-th on every other, which groups them without
+    # any exchange between the ranks.
+    with _occurrences_lock:
+        count = _occurrences.get(name, 0) + 1
+        _occurrences[name] = count
+        return count
 
 
 class Execution:
@@ -32,7 +45,9 @@ class Execution:
     ``id``, ``name``, ``parent`` (an Execution or None), ``kind`` (task,
     workflow, cell or process), ``started_at`` and ``ended_at`` (wall clock,
     seconds since the epoch) and ``status`` (running, succeeded, failed or
-    interrupted).
+    interrupted). ``process`` is the :class:`~cellflux.identity.ProcessIdentity`
+    of the process that started it (host, and rank in a distributed job), and
+    ``occurrence`` counts the executions of this name that the process started.
     """
 
     def __init__(
@@ -49,6 +64,9 @@ class Execution:
         self.started_at = runtime.wall()
         self.ended_at: float | None = None
         self.pid = os.getpid()
+        self.process: ProcessIdentity = process_identity()
+        self.occurrence = _next_occurrence(name) if id is None else 0
+        """0 for a stand-in of another process's execution (``cf.attach``)."""
         self.thread_id = threading.get_ident()
         self.seq = next(_ids)
         self.states: dict[str, KeyState] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from . import execution as ex
 from .execution import Execution
+from .sink import Delivery, Flushed
 from .throttle import Flusher, KeyState
 from .warn import warn
 
@@ -181,13 +182,15 @@ class Runtime:
 
     # -- flush and sinks -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Report every pending point, then let every sink deliver what it has."""
+    def flush(self) -> Flushed:
+        """Report every pending point, then let every sink deliver what it has; say how far each got."""
         self.disarm_all()
         for exe in list(self.live):
             for state in list(exe.states.values()):
                 state.drain()
-        self._notify("flush")
+        reports: list[Delivery] = []
+        self._notify("flush", collect=reports)
+        return Flushed(tuple(reports))
 
     def install_default_sinks(self) -> None:
         """Attach the sinks that ``configure()`` and the environment ask for."""
@@ -238,8 +241,11 @@ class Runtime:
             for series in exe.buffers.values():
                 sink.series_created(series)
 
-    def _notify(self, event: str, *args: Any, optional: bool = False) -> None:
-        """Call ``event`` on every sink; one that raises is warned about once and set aside."""
+    def _notify(self, event: str, *args: Any, optional: bool = False, collect: list[Any] | None = None) -> None:
+        """Call ``event`` on every sink; one that raises is warned about once and set aside.
+
+        ``collect`` gathers what the handlers return (None is left out).
+        """
         for sink in list(self.sinks):
             if id(sink) in self._failed_sinks:
                 continue
@@ -247,7 +253,9 @@ class Runtime:
             if handler is None and optional:
                 continue
             try:
-                handler(*args)  # type: ignore[misc]
+                result = handler(*args)  # type: ignore[misc]
+                if collect is not None and result is not None:
+                    collect.append(result)
             except Exception as error:  # a sink must never break the training loop
                 self._failed_sinks.add(id(sink))
                 warn(f"cellflux: {type(sink).__name__} failed ({error!r}) and is set aside", 3)

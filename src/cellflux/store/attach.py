@@ -21,16 +21,17 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from .. import execution as ex
 from ..execution import Execution
 from ..runtime import Runtime, get_runtime
 from . import routes
+from ..config import masked
+from .locate import locator, store_at
 from .records import ExecutionRecord
 from .sink import StoreSink
-from .sqlite import SQLiteStore
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,14 @@ class ExecutionHandle:
     parent: str | None
     started_at: float
     pid: int
-    store: str | None
-    """Absolute path of the parent's store; None when it stores nothing or in memory."""
+    store: str | None = field(repr=False)
+    """Where the parent's store is (a file's absolute path, or a URL that may hold a
+    password: not in the repr); None when it stores nothing or in memory."""
+
+    def __repr__(self) -> str:
+        where = None if self.store is None else masked(self.store)
+        return (f"ExecutionHandle(id={self.id!r}, name={self.name!r}, kind={self.kind!r}, "
+                f"parent={self.parent!r}, pid={self.pid!r}, store={where!r})")
 
     def record(self) -> ExecutionRecord:
         return ExecutionRecord(
@@ -70,8 +77,8 @@ def reduce_execution(execution: Execution) -> tuple[Any, ...]:
 
 def _store_path(runtime: Runtime) -> str | None:
     for sink in runtime.sinks:
-        if isinstance(sink, StoreSink) and sink.store.path != ":memory:":
-            return sink.store.path
+        if isinstance(sink, StoreSink) and sink.store.locator != ":memory:":
+            return sink.store.locator
     return None
 
 
@@ -80,7 +87,8 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
     """Record into ``target`` (an execution of this or another process) inside the block.
 
     In the process that owns the execution, records simply go to it. Elsewhere
-    they go through the store, flushed when the block exits. Raises
+    they go through the store (a file, or a PostgreSQL server that the worker
+    may reach from another host), flushed when the block exits. Raises
     ``ValueError`` when the execution's process has no store file.
     """
     if not isinstance(target, (ExecutionHandle, Execution)):
@@ -96,8 +104,9 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             f"attach(): execution {h.name!r} ({h.id}) has no store file, so other processes cannot "
             "record into it; configure(store=PATH) in the parent, not ':memory:' or False"
         )
-    sink = _enter_sink(rt, h.store)
-    routes.enter(h.store, h.record())
+    where = locator(h.store)
+    sink = _enter_sink(rt, where)
+    routes.enter(where, h.record())
     try:
         exe = rt.start(h.name, h.kind, None, id=h.id)
         # Auto x (seconds since the start) counts from the parent's start.
@@ -135,11 +144,11 @@ def _enter_sink(rt: Runtime, path: str) -> StoreSink:
     """The runtime's sink for the store at ``path``, added for the block if it has none."""
     with _extra_lock:
         for sink in rt.sinks:
-            if isinstance(sink, StoreSink) and sink.store.path == path:
+            if isinstance(sink, StoreSink) and sink.store.locator == path:
                 if sink in _extra_sinks:
                     _extra_sinks[sink] += 1
                 return sink
-        sink = StoreSink(SQLiteStore(path), attached_only=True)
+        sink = StoreSink(store_at(path), attached_only=True)
         _extra_sinks[sink] = 1
         rt.add_sink(sink)
         return sink

@@ -9,6 +9,10 @@ bit-exact (SQLite turns a NaN REAL into NULL), and read back with
 ``numpy.frombuffer``. Each run has an ``AUTOINCREMENT`` id, so ids only grow in
 commit order and a reader can follow an execution by id, reading only the new
 rows.
+
+The format is versioned (``PRAGMA user_version``): a new file is created at
+version 1 and upgraded in place, step by step, to the current version, which
+is what an older file goes through too when this version first opens it.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from .records import StoreError
 APPLICATION_ID = 0x63664C78
 """``PRAGMA application_id`` of a cellflux store ("cfLx")."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """``PRAGMA user_version`` of the format written here."""
 
-TABLES = (
+TABLES = (  # version 1
     """CREATE TABLE executions (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
@@ -67,6 +71,20 @@ TABLES = (
     )""",
     "CREATE INDEX points_by_metric ON points (metric_id)",
 )
+
+UPGRADES: dict[int, tuple[str, ...]] = {
+    # 2: the process of each execution (host, rank in a distributed job), so
+    # that the ranks of a job are grouped into one run.
+    2: (
+        "ALTER TABLE executions ADD COLUMN host TEXT",
+        "ALTER TABLE executions ADD COLUMN rank INTEGER",
+        "ALTER TABLE executions ADD COLUMN world_size INTEGER",
+        "ALTER TABLE executions ADD COLUMN job TEXT",
+        "ALTER TABLE executions ADD COLUMN occurrence INTEGER",
+        "CREATE INDEX executions_by_job ON executions (job, name, occurrence)",
+    ),
+}
+"""Statements that bring a store from the version before to this one."""
 
 BUSY_WAIT = 0.1
 """SQLite's own busy handler waits this long; the retry loop below waits longer."""
@@ -179,8 +197,8 @@ def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
 
 
 def _create(conn: sqlite3.Connection, path: str) -> None:
-    # Several processes may create the same new file at once: the first to take
-    # the write lock creates the tables, the others find them made.
+    # Several processes may create (or upgrade) the same file at once: the first
+    # to take the write lock does it, the others find it done.
     conn.execute("BEGIN IMMEDIATE")
     try:
         app, version, tables = _header(conn)
@@ -190,7 +208,11 @@ def _create(conn: sqlite3.Connection, path: str) -> None:
             for statement in TABLES:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            version = 1
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in UPGRADES[step]:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
