@@ -106,25 +106,35 @@ def prepare(conn: psycopg.Connection[Any], where: str, *, create: bool, upto: in
     """Check the store's version, creating or upgrading it when ``create``; returns the version.
 
     Raises :class:`StoreError` for a store of a newer cellflux. ``upto`` stops
-    at an older version (the upgrade test builds one that way).
+    at an older version (the upgrade test builds one that way). ``conn`` is not
+    in autocommit mode and is left outside any transaction.
     """
     with conn.transaction():
         found = version(conn)
-        if found > SCHEMA_VERSION:
-            raise StoreError(f"{where} was written by a newer cellflux (store format {found}, this one reads "
-                             f"{SCHEMA_VERSION})")
-        if found >= upto or not create:
-            return found
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
-        found = version(conn)  # another process may have done it while we waited
-        if found == 0:
-            for statement in CREATE:
-                conn.execute(statement)
-            conn.execute("INSERT INTO cellflux.meta (key, value) VALUES ('schema_version', '1')")
-            found = 1
-        for step in range(found + 1, upto + 1):
-            for statement in UPGRADES[step]:
-                conn.execute(statement)
-            conn.execute("UPDATE cellflux.meta SET value = %s WHERE key = 'schema_version'", (str(step),))
-            found = step
+    if found > SCHEMA_VERSION:
+        raise StoreError(f"{where} was written by a newer cellflux (store format {found}, this one reads "
+                         f"{SCHEMA_VERSION})")
+    if found >= upto or not create:
         return found
+    # A session lock, taken before the transaction that looks again: a transaction
+    # that started before another one created the tables may not see them.
+    conn.execute("SELECT pg_advisory_lock(%s, 0)", (LOCK_CLASS,))
+    conn.commit()
+    try:
+        with conn.transaction():
+            found = version(conn)  # another process may have done it while we waited
+            if found == 0:
+                for statement in CREATE:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO cellflux.meta (key, value) VALUES ('schema_version', '1')")
+                found = 1
+            for step in range(found + 1, upto + 1):
+                for statement in UPGRADES[step]:
+                    conn.execute(statement)
+                conn.execute("UPDATE cellflux.meta SET value = %s WHERE key = 'schema_version'", (str(step),))
+                found = step
+    finally:
+        if not conn.closed and not conn.broken:
+            conn.execute("SELECT pg_advisory_unlock(%s, 0)", (LOCK_CLASS,))
+            conn.commit()
+    return found

@@ -31,6 +31,7 @@ from ..records import Batch, ExecutionRecord, Floats, MetricRecord, PointBatch
 from . import schema
 from .connect import Server
 from .listen import NotifiedChanges, listener_for
+from .text import decode, decode_row, encode, encode_row
 
 RUN_MAX = 1 << 16
 """Points per stored chunk at most, as in the SQLite store."""
@@ -189,15 +190,15 @@ class PostgresStore:
                 conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (schema.LOCK_CLASS, key))
         with conn.cursor() as cur:
             if batch.executions:
-                cur.executemany(_UPSERT_EXECUTION, [codec.execution_row(r) for r in batch.executions])
+                cur.executemany(_UPSERT_EXECUTION, [encode_row(codec.execution_row(r)) for r in batch.executions])
             if batch.visitors:
                 cur.executemany(
                     f"INSERT INTO cellflux.executions ({_EXEC}) VALUES ({', '.join(['%s'] * 13)}) "
                     "ON CONFLICT (id) DO NOTHING",
-                    [codec.execution_row(r) for r in batch.visitors],
+                    [encode_row(codec.execution_row(r)) for r in batch.visitors],
                 )
             if batch.metrics:
-                cur.executemany(_UPSERT_METRIC, [(eid, *codec.metric_row(m)) for eid, m in batch.metrics])
+                cur.executemany(_UPSERT_METRIC, [encode_row((eid, *codec.metric_row(m))) for eid, m in batch.metrics])
             rows: list[tuple[Any, ...]] = []
             pid = os.getpid()
             for run in batch.points:
@@ -205,7 +206,7 @@ class PostgresStore:
                 xs, ys = np.asarray(run.xs, "<f8"), np.asarray(run.ys, "<f8")
                 for start in range(0, len(xs), RUN_MAX):
                     stop = start + RUN_MAX
-                    rows.append((run.execution_id, metric_id, pid, batch.host or None,
+                    rows.append((run.execution_id, metric_id, pid, encode(batch.host) or None,
                                  xs[start:stop].tobytes(), ys[start:stop].tobytes()))
             if rows:
                 cur.executemany(
@@ -233,7 +234,7 @@ class PostgresStore:
         row = conn.execute(
             "INSERT INTO cellflux.metrics (execution_id, key) VALUES (%s, %s) ON CONFLICT (execution_id, key) "
             "DO UPDATE SET key = excluded.key RETURNING id",
-            slot,
+            (execution_id, encode(key)),
         ).fetchone()
         assert row is not None
         new_ids[slot] = int(row[0])
@@ -260,36 +261,37 @@ class PostgresStore:
         params: list[Any] = []
         if name is not None:
             sql += " AND name = %s"
-            params.append(name)
+            params.append(encode(name))
         sql += " ORDER BY started_at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT %s"
             params.append(int(limit))
-        return [codec.execution(row) for row in self._query(sql, params)]
+        return [codec.execution(decode_row(row)) for row in self._query(sql, params)]
 
     def find_executions(self, prefix: str) -> list[ExecutionRecord]:
         sql = (f"SELECT {_EXEC} FROM cellflux.executions WHERE left(id, length(%s)) = %s "
                "ORDER BY started_at DESC")
-        return [codec.execution(row) for row in self._query(sql, (prefix, prefix))]
+        return [codec.execution(decode_row(row)) for row in self._query(sql, (prefix, prefix))]
 
     def read_execution(self, execution_id: str) -> ExecutionRecord | None:
         rows = self._query(f"SELECT {_EXEC} FROM cellflux.executions WHERE id = %s", (execution_id,))
-        return codec.execution(rows[0]) if rows else None
+        return codec.execution(decode_row(rows[0])) if rows else None
 
     def read_group(self, job: str, name: str, occurrence: int) -> list[ExecutionRecord]:
         sql = (f"SELECT {_EXEC} FROM cellflux.executions WHERE {codec.SAME_GROUP.replace('?', '%s')} "
                "ORDER BY rank, started_at")
-        return [codec.execution(row) for row in self._query(sql, (job, name, occurrence))]
+        return [codec.execution(decode_row(row)) for row in self._query(sql, (encode(job), encode(name), occurrence))]
 
     def read_metrics(self, execution_id: str) -> dict[str, MetricRecord]:
         sql = f"SELECT {codec.METRIC_COLUMNS} FROM cellflux.metrics WHERE execution_id = %s ORDER BY id"
-        return {row[0]: codec.metric(row) for row in self._query(sql, (execution_id,))}
+        found = [decode_row(row) for row in self._query(sql, (execution_id,))]
+        return {row[0]: codec.metric(row) for row in found}
 
     def read_series(self, execution_id: str, key: str) -> tuple[Floats, Floats]:
         rows = self._query(
             "SELECT p.x, p.y FROM cellflux.points p JOIN cellflux.metrics m ON m.id = p.metric_id "
             "WHERE m.execution_id = %s AND m.key = %s ORDER BY p.id",
-            (execution_id, key), binary=True,
+            (execution_id, encode(key)), binary=True,
         )
         return codec.concat([r[0] for r in rows]), codec.concat([r[1] for r in rows])
 
@@ -309,7 +311,7 @@ class PostgresStore:
             "WHERE p.execution_id = %s AND p.id > %s ORDER BY p.id"
         )
         pid = -1 if exclude_pid is None else exclude_pid
-        host = process_identity().host
+        host = encode(process_identity().host)
         params: list[Any] = [pid, host] * 3 + [execution_id, int(after)]
         if limit is not None:
             sql += " LIMIT %s"
@@ -318,7 +320,8 @@ class PostgresStore:
         cursor = int(rows[-1][0]) if rows else int(after)
         xs: dict[str, list[bytes]] = {}
         ys: dict[str, list[bytes]] = {}
-        for _, key, mine, x, y in rows:
+        for _, stored_key, mine, x, y in rows:
+            key = decode(stored_key)
             if not mine:
                 xs.setdefault(key, []).append(x)
                 ys.setdefault(key, []).append(y)
