@@ -14,8 +14,14 @@ from cellflux.runtime import Runtime, use_runtime  # noqa: E402
 
 from .fakes import FakeClock  # noqa: E402
 from .postgres import Server, fresh_database, server_session  # noqa: E402
+from .reports import REPORTS  # noqa: E402
 
 __all__ = ["FakeClock"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Reports are written under build/ (git-ignored); the folder exists before any test writes one.
+    REPORTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture

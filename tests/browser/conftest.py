@@ -8,7 +8,7 @@ missing the tier is skipped on a developer's machine and fails under ``CI=true``
 Run it alone with ``python -m pytest tests/browser`` (about 4 minutes on two cores),
 leave it out with ``-m "not browser"``. Screenshots go to ``artifacts/browser/``
 (git-ignored), one or more per test and front end, and a ``failed`` one when a test
-fails; the latency test rewrites ``benchmarks/results-browser.md``.
+fails; the latency test writes ``build/reports/results-browser.md``.
 """
 
 from __future__ import annotations
