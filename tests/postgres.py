@@ -115,3 +115,15 @@ def fresh_database(server: Server) -> Iterator[str]:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[attr-defined]
         finally:
             admin.close()  # type: ignore[attr-defined]
+
+
+def with_user(url: str, user: str, password: str | None = None) -> str:
+    """``url`` (as ``fresh_database`` makes them) for another role, with a password if given."""
+    auth = user if password is None else f"{user}:{quote(password, safe='')}"
+    return re.sub(r"^postgresql://[^@]*@", f"postgresql://{auth}@", url)
+
+
+def database_of(url: str) -> str:
+    found = re.match(r"^postgresql://[^/]*/([^?]+)", url)
+    assert found is not None, url
+    return found.group(1)
