@@ -3,8 +3,9 @@
 ``show`` draws a finished (or running) execution from the store, the same board
 as the live one, after a kernel restart too, and overlays several executions on
 shared charts. ``watch`` follows an execution that another process is writing:
-new points are read by row id every half second, never re-reading a series, and
-the board finishes when the execution ends.
+new points are read by row id, never re-reading a series, when the store says
+a batch committed (a PostgreSQL server notifies) or on its polling period (a
+SQLite file: every half second), and the board finishes when the execution ends.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def watch(
     *,
     store: StoreLike = None,
     name: str | None = None,
-    interval: float = POLL,
+    interval: float | None = None,
     display: Callable[[dict[str, Any], Any], Any] | None = None,
     update: Callable[[dict[str, Any], Any], None] | None = None,
     ticker: Ticker | None = None,
@@ -128,7 +129,8 @@ def watch(
     """Follow an execution that another process writes into the store, live.
 
     ``target`` is an execution id or a stored execution; by default the newest
-    running execution (named ``name``, if given). Returns the :class:`Watcher`.
+    running execution (named ``name``, if given). ``interval`` is how often it
+    reads when nothing wakes it (None: the store's period). Returns the :class:`Watcher`.
     """
     db = open_store(store)
     if target is None:
@@ -151,12 +153,13 @@ class Watcher:
         display: Callable[[dict[str, Any], Any], Any],
         update: Callable[[dict[str, Any], Any], None],
         ticker: Ticker,
-        interval: float = POLL,
+        interval: float | None = None,
     ) -> None:
         self.view = _Stored(execution)
         self.store = execution.store
         self._display, self._update, self.ticker = display, update, ticker
-        self.interval = interval
+        self.interval = interval if interval is not None else getattr(self.store, "poll_interval", POLL)
+        self.changes = self.store.changes([execution.id])
         self.board = Board(self.view, time.time)
         self.series: dict[str, Series] = {}
         self.cursor = 0
@@ -194,7 +197,8 @@ class Watcher:
 
     def _run(self) -> None:
         while self.poll():
-            if self.done.wait(self.interval):
+            self.changes.wait(self.interval)
+            if self.done.is_set():
                 return
         self.finish()
 
@@ -205,9 +209,11 @@ class Watcher:
             self._update(self.board.mimebundle(), live)
             self._update(self.board.static_mimebundle(), static)
         self.done.set()
+        self.changes.close()
 
     def stop(self) -> None:
         self.done.set()
+        self.changes.close()
 
 
 def _has_front_end() -> bool:

@@ -195,8 +195,11 @@ class Store(Protocol):
         moves past them).
         """
 
-    def changes(self, execution_ids: Collection[str]) -> Changes:
-        """Wait for new data of these executions (a server notifies; a file is polled)."""
+    def changes(self, execution_ids: Collection[str], *, others_only: bool = False) -> Changes:
+        """Wait for new data of these executions (a server notifies; a file is polled).
+
+        ``others_only``: this process's own commits do not count.
+        """
 
     def close(self) -> None:
         """Release the connection; later calls reopen it."""

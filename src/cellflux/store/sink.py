@@ -41,13 +41,17 @@ MAX_PAUSE = 2.0
 
 
 def make_sink(runtime: Runtime) -> StoreSink | None:
-    """The default store sink: on ``config.store_path()``, or None when storing is off."""
+    """The default store sink: on ``config.store_path()``, or None when storing is off.
+
+    ``CELLFLUX_STORE_BACKLOG`` sets how many unconfirmed points a server store keeps.
+    """
     from .. import config
 
     path = config.store_path()
     if path is None:
         return None
-    return StoreSink(store_at(path))
+    bound = os.environ.get("CELLFLUX_STORE_BACKLOG", "").strip()
+    return StoreSink(store_at(path), backlog_limit=int(bound) if bound.isdigit() else -1)
 
 
 class StoreSink:

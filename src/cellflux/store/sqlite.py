@@ -282,7 +282,7 @@ class SQLiteStore:
                 ys.setdefault(key, []).append(y)
         return PointBatch(cursor, {key: (codec.concat(xs[key]), codec.concat(ys[key])) for key in xs})
 
-    def changes(self, execution_ids: Collection[str]) -> PolledChanges:
+    def changes(self, execution_ids: Collection[str], *, others_only: bool = False) -> PolledChanges:
         """A file has no notifications: ``wait()`` returns every ``poll_interval``, and the caller reads."""
         return PolledChanges(self.poll_interval)
 

@@ -24,9 +24,11 @@ RECONNECT_MAX = 5.0
 class NotifiedChanges:
     """A subscription: the executions followed, and an event set when one of them has news."""
 
-    def __init__(self, listener: Listener, ids: Collection[str], interval: float) -> None:
+    def __init__(self, listener: Listener, ids: Collection[str], interval: float, ignore: str | None) -> None:
         self.listener = listener
         self.ids = set(ids)
+        self.ignore = ignore
+        """An origin (``pid@host``) whose commits do not wake this subscription: its own process."""
         self.interval = interval
         self.event = threading.Event()
         self.notified = 0
@@ -67,8 +69,8 @@ class Listener:
         self._conn: Any = None
         self._pid = os.getpid()
 
-    def subscribe(self, ids: Collection[str], interval: float) -> NotifiedChanges:
-        subscription = NotifiedChanges(self, ids, interval)
+    def subscribe(self, ids: Collection[str], interval: float, ignore: str | None = None) -> NotifiedChanges:
+        subscription = NotifiedChanges(self, ids, interval, ignore)
         with self.lock:
             self.subscriptions.add(subscription)
             if self._thread is None:
@@ -96,10 +98,10 @@ class Listener:
             self._conn = conn
             try:
                 conn.execute("LISTEN cellflux")
-                self.listening.set()
                 pause = 0.1
                 # Everything may have changed while no connection listened.
                 self._dispatch(None)
+                self.listening.set()
                 while self.subscriptions and self._pid == os.getpid():
                     for note in conn.notifies(timeout=1.0):
                         self._dispatch(note.payload)
@@ -116,9 +118,10 @@ class Listener:
             threading.Event().wait(pause)
 
     def _dispatch(self, payload: str | None) -> None:
+        execution_id, _, origin = (payload or "").partition(" ")
         with self.lock:
             for subscription in list(self.subscriptions):
-                if payload is None or payload in subscription.ids:
+                if payload is None or (execution_id in subscription.ids and origin != subscription.ignore):
                     subscription.notified += 1
                     subscription.event.set()
 

@@ -15,6 +15,7 @@ commits later (see ``serialise_writers``).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -235,6 +236,11 @@ class PostgresStore:
                 ys.setdefault(key, []).append(y)
         return PointBatch(cursor, {key: (codec.concat(xs[key]), codec.concat(ys[key])) for key in xs})
 
-    def changes(self, execution_ids: Collection[str]) -> NotifiedChanges:
-        """Woken by the server's NOTIFY when a batch of one of these executions commits."""
-        return listener_for(self.server, self.locator, CHANNEL).subscribe(execution_ids, self.poll_interval)
+    def changes(self, execution_ids: Collection[str], *, others_only: bool = False) -> NotifiedChanges:
+        """Woken by the server's NOTIFY when a batch of one of these executions commits.
+
+        ``others_only``: not by this process's own batches.
+        """
+        me = process_identity()
+        ignore = f"{os.getpid()}@{me.host}" if others_only else None
+        return listener_for(self.server, self.locator, CHANNEL).subscribe(execution_ids, self.poll_interval, ignore)

@@ -26,7 +26,8 @@ from .text import encode, encode_row
 RUN_MAX = 1 << 16
 """Points per stored chunk at most, as in the SQLite store."""
 CHANNEL = "cellflux"
-"""The NOTIFY channel: the payload is the id of an execution that has new data."""
+"""The NOTIFY channel: the payload is the id of an execution that has new data, a space, and
+the writer's origin (``pid@host``), so that a process can tell its own commits."""
 
 _EXEC = codec.EXECUTION_COLUMNS
 _UPSERT_EXECUTION = (
@@ -100,8 +101,9 @@ def write_batch(
                 [(r.status, r.ended_at, r.id) for r in batch.ended],
             )
         # Delivered at commit, and only if it commits: a watcher wakes when the data is there.
+        origin = f"{pid}@{batch.host}"
         for execution_id in sorted(touched):
-            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, execution_id))
+            cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{execution_id} {origin}"))
     return True
 
 def _metric_id(
