@@ -42,12 +42,20 @@ class Server:
 
         return psycopg.connect(self.url, autocommit=True)
 
-    def pg_ctl(self, *args: str) -> None:
-        """``pg_ctl`` on the server's data folder, as the user the server runs as."""
-        command = [f"{self.bindir}/pg_ctl", "-D", f"{self.socket_dir}/data", "-w", "-t", "60", *args]
+    def pg_ctl(self, action: str, *args: str) -> None:
+        """``pg_ctl ACTION`` on the server's data folder, as the user the server runs as.
+
+        The server's output goes to its log file: a server that inherited our
+        pipes would keep them open, and the call would never return.
+        """
+        command = [f"{self.bindir}/pg_ctl", "-D", f"{self.socket_dir}/data", "-w", "-t", "60", action, *args]
+        if action in ("start", "restart"):
+            command += ["-l", f"{self.socket_dir}/server.log"]
         if os.getuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, timeout=120)
+        assert result.returncode == 0, f"pg_ctl {action} failed ({result.returncode}): see {self.socket_dir}/server.log"
 
 
 def _from_environment() -> Server | None:

@@ -46,7 +46,9 @@ class Delivery:
     pending: int = 0
     """Points reported but not delivered yet: they are kept and delivered later."""
     dropped: int = 0
-    """Points given up so far (a bounded backlog overflowed while the sink could not deliver)."""
+    """Points given up since the previous ``flush()`` (a bounded backlog overflowed while the
+    sink could not deliver): a flush with nothing pending and nothing dropped means every
+    point reported since the previous one is delivered."""
     problem: str | None = None
     """Why the pending points are not delivered, when some are not."""
 

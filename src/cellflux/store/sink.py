@@ -94,6 +94,9 @@ class StoreSink:
         self._failures = 0
         self._problem: str | None = None
         self._dropped_warned = 0
+        self._dropped_reported = 0
+        self._gave_up = False
+        """A flush waited ``flush_wait`` in vain during this outage: later ones try once, not wait again."""
         self._writer = uuid.uuid4().hex
         self._host = process_identity().host
         forking.register(self)
@@ -139,6 +142,8 @@ class StoreSink:
         store confirmed; the rest stays in the backlog and is sent later.
         """
         wait = self.flush_wait
+        if wait is not None and self._gave_up:
+            wait = 0.0  # the store is known to be down: one attempt, no stall at every checkpoint
         deadline = time.monotonic() + (wait or 0.0)
         with self._queue_lock:
             self._collect()
@@ -159,14 +164,18 @@ class StoreSink:
                 break
             time.sleep(min(pause, left))
             pause = min(pause * 2, 0.5)
-        return self.delivery()
+        report = self.delivery()
+        self._gave_up = self._failing
+        self._dropped_reported += report.dropped
+        return report
 
     def delivery(self) -> Delivery:
-        """What this sink has stored so far, and what it has not (yet)."""
+        """What this sink has stored so far, what it has not (yet), and what it dropped since the last flush."""
         with self._queue_lock:
             pending = self._backlog.unconfirmed() + sum(len(t.series) - t.cursor for t in self._tracks)
-            stored, dropped = self._backlog.stored, self._backlog.dropped
-        return Delivery(f"store {self.store.path}", stored, pending, dropped, self._problem if pending else None)
+            stored, dropped = self._backlog.stored, self._backlog.dropped - self._dropped_reported
+        problem = self._problem if pending or dropped else None
+        return Delivery(f"store {self.store.path}", stored, pending, dropped, problem)
 
     def close(self) -> None:
         """Write what is left, stop the writer thread and close the store."""
@@ -300,7 +309,7 @@ class StoreSink:
              "(more may follow; flush() reports the count)", 2)
 
     def _recovered(self) -> None:
-        self._failing, self._failures, self._problem = False, 0, None
+        self._failing, self._failures, self._problem, self._gave_up = False, 0, None, False
         if self._dropped_warned:
             self._dropped_warned = 0
             warn(f"cellflux: the store {self.store.path} is written again; {self._backlog.dropped:,} points "
@@ -318,6 +327,7 @@ class StoreSink:
         self._host = process_identity().host
         self._backlog = Backlog(self._backlog.limit)
         self._failing, self._failures, self._problem, self._dropped_warned = False, 0, None, 0
+        self._dropped_reported, self._gave_up = 0, False
         # Inherited executions are the parent's: it writes their rows and status.
         self._executions = dict.fromkeys(self._executions, False)
         self._started = []
