@@ -15,8 +15,8 @@ direct append to the series under the same rules. The flusher (at the end of a
 window), ``flush()``, the end of an execution and any change of where records go
 (a task entered, a thread or an asyncio task inside one) *disarm* the gate: the
 value it holds is taken as the window's pending point, and the next call takes
-the slow path. A gate is armed only while at most one thread runs inside tasks,
-so the fast path never looks up which execution a record belongs to.
+the slow path. A gate is armed only while at most one thread and no asyncio task
+runs inside tasks, so the fast path never looks up which execution a record goes to.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ class Gate:
             return (self._gated_x, value)
         return None
 
-    def _leave(self, state: KeyState) -> None:
+    def _leave_previous(self, state: KeyState) -> None:
         """Before recording into ``state``: a gate armed for another state leaves its point there."""
         previous = self._gate_state
         if previous is not None and previous is not state:

@@ -106,7 +106,7 @@ class Metric(Gate):
         if state is None or state.execution is not execution:
             state = runtime.state_for(execution, self._key, self._window, self._groupdef, self._scaledef)
             self._state = state
-        self._leave(state)
+        self._leave_previous(state)
         with state.lock:
             # What fast paths hold for this key (this object's, or another Metric
             # object's of the same key) is older than this call: the latest waits

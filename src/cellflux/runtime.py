@@ -196,9 +196,9 @@ class Runtime:
         """How another process reaches ``execution``: from the first sink that can tell."""
         for sink in list(self.sinks):
             locate = getattr(sink, "handle", None)
-            handle = locate(execution) if locate is not None else None
-            if handle is not None:
-                return handle  # type: ignore[no-any-return]
+            found: ExecutionHandle | None = locate(execution) if locate is not None else None
+            if found is not None:
+                return found
         return ExecutionHandle.of(execution)
 
     def add_sink(self, sink: Sink) -> None:
