@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..series import Series
+from ..series import Run, Series
 
 if TYPE_CHECKING:
-    from ..execution import Execution
     from ..store.records import Changes, Store
 
 INTERVAL = 0.5
@@ -28,7 +27,7 @@ class RemoteFeed:
     """Reads new rows of one execution written by other processes into series."""
 
     def __init__(
-        self, store: Store, execution: Execution, *, interval: float | None = None,
+        self, store: Store, execution: Run, *, interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -71,7 +70,7 @@ class RemoteFeed:
             self._changes.close()
 
 
-def feed_for(runtime: Any, execution: Execution) -> RemoteFeed | None:
+def feed_for(runtime: Any, execution: Run) -> RemoteFeed | None:
     """A feed when this runtime writes a store file that other processes can share."""
     for sink in getattr(runtime, "sinks", ()):
         store = getattr(sink, "store", None)

@@ -213,7 +213,7 @@ class Watcher:
                 series = self.series.get(name)
                 if series is None:
                     scale = definition.scale if tag is None else shared_scale(key, definition.scale)
-                    series = Series(name, self.view, definition.group, scale)  # type: ignore[arg-type]
+                    series = Series(name, self.view, definition.group, scale)
                     self.series[name] = series
                     if tag is not None:
                         colour_of(member.record, self.colours, name)

@@ -20,12 +20,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import routes
 from .records import Batch, ExecutionRecord, MetricRecord, PointRun
 
 if TYPE_CHECKING:
     from ..execution import Execution
     from ..series import Series
 
+SERVER_BACKLOG = 20_000_000
+"""Unconfirmed points a server store keeps at most by default: past it, the oldest are given up
+(``CELLFLUX_STORE_BACKLOG``). The points themselves stay in the series, which keep every point."""
 MAX_BATCH_POINTS = 1 << 22
 """A batch that has grown this big during an outage takes no more: the next one starts."""
 
@@ -139,3 +143,43 @@ class Backlog:
 
     def clear(self) -> None:
         self.queue.clear()
+
+
+def take(
+    seq: int, started: list[Execution], ended: list[Execution], owned: dict[Execution, bool], tracks: list[Track]
+) -> Pending:
+    """A new batch of everything reported since the last (tracks' cursors move on; no I/O)."""
+    pending = Pending(seq)
+    for exe in started:
+        record = record_of(exe, status="running", ended_at=None)
+        if owned[exe]:
+            pending.executions.append(record)
+        else:
+            route = routes.route_of(exe.id)
+            pending.visitors.append(route.record if route is not None else record)
+    # Ends are taken before the points: an execution's final points are in its
+    # series before it ends, so the same batch carries them.
+    pending.ended = [record_of(exe, exe.status, exe.ended_at) for exe in ended if owned[exe]]
+    for track in tracks:
+        series = track.series
+        definition = (series.group, series.scale, series.x_auto, series.state)
+        if definition != track.stored:
+            pending.metrics.append((track.execution.id, MetricRecord(series.key, *definition)))
+            track.stored = definition
+        n = len(series)
+        if n > track.cursor:
+            pending.runs.append((track, track.cursor, n))
+            pending.points += n - track.cursor
+            track.cursor = n
+    return pending
+
+
+def record_of(exe: Execution, status: str, ended_at: float | None) -> ExecutionRecord:
+    """The row of ``exe``, with its process (host, rank) and, in a distributed job, its group."""
+    parent = exe.parent.id if exe.parent is not None else None
+    who = exe.process
+    group = who.distributed and exe.occurrence > 0
+    return ExecutionRecord(
+        exe.id, exe.name, exe.kind, parent, status, exe.started_at, ended_at, exe.pid, who.host, who.rank,
+        who.world_size, who.job if group else None, exe.occurrence if group else None,
+    )

@@ -20,25 +20,20 @@ import uuid
 import weakref
 from typing import TYPE_CHECKING
 
+from ..execution import ExecutionHandle
 from ..identity import process_identity
 from ..sink import Delivery
 from ..warn import warn
-from . import forking, routes, schema
-from .backlog import Backlog, Pending, Track
+from . import forking, routes
+from .backlog import SERVER_BACKLOG, Backlog, Track, take
 from .locate import store_at
-from .records import ExecutionRecord, MetricRecord, Store
+from .outage import SERVER_FLUSH_WAIT, Outage
+from .records import Store
 
 if TYPE_CHECKING:
     from ..execution import Execution
     from ..runtime import Runtime
     from ..series import Series
-
-SERVER_BACKLOG = 20_000_000
-"""Unconfirmed points a server store keeps at most (320 MB of series ranges; the series hold them)."""
-SERVER_FLUSH_WAIT = 5.0
-"""How long ``flush()`` keeps trying a server store that does not answer (a restart takes ~1 s)."""
-MAX_PAUSE = 2.0
-
 
 def make_sink(runtime: Runtime) -> StoreSink | None:
     """The default store sink: on ``config.store_path()``, or None when storing is off.
@@ -90,13 +85,8 @@ class StoreSink:
         self._started: list[Execution] = []
         self._ended: list[Execution] = []
         self._tracks: list[Track] = []
-        self._failing = False
-        self._failures = 0
-        self._problem: str | None = None
-        self._dropped_warned = 0
+        self._outage = Outage(store.path, self._backlog.limit, getattr(store, "timeout", "?"))
         self._dropped_reported = 0
-        self._gave_up = False
-        """A flush waited ``flush_wait`` in vain during this outage: later ones try once, not wait again."""
         self._writer = uuid.uuid4().hex
         self._host = process_identity().host
         forking.register(self)
@@ -134,6 +124,15 @@ class StoreSink:
             self._ended.append(execution)
         self._poke()
 
+    def handle(self, execution: Execution) -> ExecutionHandle | None:
+        """How a worker process records into ``execution``: through this store (a file or a server)."""
+        route = routes.route_of(execution.id)
+        if route is not None:  # attached here from another process: the handle goes on
+            return ExecutionHandle.of(execution, store=route.store, pid=route.record.pid)
+        if self.store.locator == ":memory:":
+            return None
+        return ExecutionHandle.of(execution, store=self.store.locator)
+
     def flush(self) -> Delivery:
         """Send everything reported so far; return once the store confirmed it, or gave up.
 
@@ -142,7 +141,7 @@ class StoreSink:
         store confirmed; the rest stays in the backlog and is sent later.
         """
         wait = self.flush_wait
-        if wait is not None and self._gave_up:
+        if wait is not None and self._outage.gave_up:
             wait = 0.0  # the store is known to be down: one attempt, no stall at every checkpoint
         deadline = time.monotonic() + (wait or 0.0)
         with self._queue_lock:
@@ -165,7 +164,7 @@ class StoreSink:
             time.sleep(min(pause, left))
             pause = min(pause * 2, 0.5)
         report = self.delivery()
-        self._gave_up = self._failing
+        self._outage.gave_up = self._outage.failing
         self._dropped_reported += report.dropped
         return report
 
@@ -174,7 +173,7 @@ class StoreSink:
         with self._queue_lock:
             pending = self._backlog.unconfirmed() + sum(len(t.series) - t.cursor for t in self._tracks)
             stored, dropped = self._backlog.stored, self._backlog.dropped - self._dropped_reported
-        problem = self._problem if pending or dropped else None
+        problem = self._outage.problem if pending or dropped else None
         return Delivery(f"store {self.store.path}", stored, pending, dropped, problem)
 
     def close(self) -> None:
@@ -210,7 +209,7 @@ class StoreSink:
             self._idle = True
             idle = not self._has_work()
             self._idle = idle
-            pause = min(self.interval * (2 ** min(self._failures, 10)), max(MAX_PAUSE, self.interval))
+            pause = self._outage.pause(self.interval)
             self._wake.wait(None if idle else pause)
             self._idle = False
             self._wake.clear()
@@ -230,28 +229,7 @@ class StoreSink:
         started, ended = self._started, self._ended
         self._started, self._ended = [], []
         owned = self._executions
-        pending = Pending(self._backlog.last_seq + 1)
-        for exe in started:
-            record = _record(exe, status="running", ended_at=None)
-            if owned[exe]:
-                pending.executions.append(record)
-            else:
-                route = routes.route_of(exe.id)
-                pending.visitors.append(route.record if route is not None else record)
-        # Ends are taken before the points: an execution's final points are in its
-        # series before it ends, so the same batch carries them.
-        pending.ended = [_record(exe, exe.status, exe.ended_at) for exe in ended if owned[exe]]
-        for track in self._tracks:
-            series = track.series
-            definition = (series.group, series.scale, series.x_auto, series.state)
-            if definition != track.stored:
-                pending.metrics.append((track.execution.id, MetricRecord(series.key, *definition)))
-                track.stored = definition
-            n = len(series)
-            if n > track.cursor:
-                pending.runs.append((track, track.cursor, n))
-                pending.points += n - track.cursor
-                track.cursor = n
+        pending = take(self._backlog.last_seq + 1, started, ended, owned, self._tracks)
         if ended:
             done = set(ended)
             self._tracks = [t for t in self._tracks if t.execution not in done]
@@ -260,7 +238,7 @@ class StoreSink:
         if pending:
             dropped = self._backlog.add(pending)
             if dropped:
-                self._warn_dropped()
+                self._outage.dropped(self._backlog.dropped)
 
     def _send(self) -> None:
         """Write the backlog's batches in order until one fails; caller holds ``_send_lock``."""
@@ -282,38 +260,11 @@ class StoreSink:
                 pending.in_flight = False
                 self._backlog.confirm(pending)
             self.transactions += 1
-        if self._failing:
-            self._recovered()
+        if self._outage.failing:
+            self._outage.recovered(self._backlog.dropped)
 
     def _fault(self, error: Exception) -> None:
-        self._failures += 1
-        if schema.is_busy(error):
-            cause = f"it is locked by another process for more than {getattr(self.store, 'timeout', '?')} s"
-        else:
-            cause = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
-        self._problem = cause
-        if self._failing:
-            return
-        self._failing = True
-        bound = self._backlog.limit
-        kept = "kept in memory" if bound is None else f"kept (up to {bound:,} points)"
-        warn(f"cellflux: cannot write the store {self.store.path} ({cause}); points are {kept} and written "
-             "when the store can be written again", 2)
-
-    def _warn_dropped(self) -> None:
-        if self._dropped_warned:
-            return
-        self._dropped_warned = self._backlog.dropped
-        warn(f"cellflux: the store {self.store.path} is still unreachable and {self._backlog.limit:,} points "
-             f"wait for it: the oldest {self._backlog.dropped:,} points not yet stored were dropped "
-             "(more may follow; flush() reports the count)", 2)
-
-    def _recovered(self) -> None:
-        self._failing, self._failures, self._problem, self._gave_up = False, 0, None, False
-        if self._dropped_warned:
-            self._dropped_warned = 0
-            warn(f"cellflux: the store {self.store.path} is written again; {self._backlog.dropped:,} points "
-                 "were dropped while it could not be", 2)
+        self._outage.fault(error, self._backlog.dropped)
 
     def _after_fork_child(self) -> None:
         # The parent writes what it reported before the fork; the child writes only
@@ -326,24 +277,14 @@ class StoreSink:
         self._writer = uuid.uuid4().hex
         self._host = process_identity().host
         self._backlog = Backlog(self._backlog.limit)
-        self._failing, self._failures, self._problem, self._dropped_warned = False, 0, None, 0
-        self._dropped_reported, self._gave_up = 0, False
+        self._outage = Outage(self.store.path, self._backlog.limit, getattr(self.store, "timeout", "?"))
+        self._dropped_reported = 0
         # Inherited executions are the parent's: it writes their rows and status.
         self._executions = dict.fromkeys(self._executions, False)
         self._started = []
         self._ended = []
         for track in self._tracks:
             track.cursor = len(track.series)
-
-
-def _record(exe: Execution, status: str, ended_at: float | None) -> ExecutionRecord:
-    parent = exe.parent.id if exe.parent is not None else None
-    who = exe.process
-    group = who.distributed and exe.occurrence > 0
-    return ExecutionRecord(
-        exe.id, exe.name, exe.kind, parent, status, exe.started_at, ended_at, exe.pid, who.host, who.rank,
-        who.world_size, who.job if group else None, exe.occurrence if group else None,
-    )
 
 
 def _flush_at_exit(ref: weakref.ref[StoreSink]) -> None:
