@@ -250,3 +250,24 @@ def test_configure_switches_the_store_of_a_running_process(
         rt.close()
     assert [e.name for e in cf.executions(first)] == ["before"]
     assert [e.name for e in cf.executions(second)] == ["after"]
+
+
+def test_runs_compare_on_one_board(
+    backend: Backend, make_runtime: MakeRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cellflux.display.replay import board_for
+
+    make_runtime(backend.where)
+    loss = cf.Metric("loss", throttle=None)
+    first = run_task("train", lambda: [loss.record(1.0 / (i + 1), at=i) for i in range(50)])
+    second = run_task("train", lambda: [loss.record(2.0 / (i + 1), at=i) for i in range(80)])
+    cf.flush()
+    runs = cf.executions(backend.where, name="train")
+    assert [r.id for r in runs] == [second.id, first.id]
+    board = board_for(runs)
+    assert sorted(board.series) == sorted(f"loss · train {e.id[:6]}" for e in (first, second))
+    assert {k: len(s) for k, s in board.series.items()} == {f"loss · train {second.id[:6]}": 80,
+                                                             f"loss · train {first.id[:6]}": 50}
+    cf.show(runs)
+    text = capsys.readouterr().out
+    assert "2 runs: train, train" in text and f"loss · train {first.id[:6]}" in text
