@@ -28,7 +28,7 @@ from ._recorder import Bars, Recorder, as_total
 __all__ = ["CellfluxCallback"]
 
 
-class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc]
+class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc, unused-ignore]
     """Report a Keras ``fit`` into cellflux: a live board, progress bars and a stored run.
 
     ``name`` names the run (by default the model's name).

@@ -55,7 +55,7 @@ from ._recorder import Bars, Recorder, as_total
 __all__ = ["CellfluxLogger", "CellfluxProgressBar"]
 
 
-class CellfluxLogger(*_loggers):  # type: ignore[misc]
+class CellfluxLogger(*_loggers):  # type: ignore[misc, unused-ignore]
     """Record what Lightning logs, and its hyperparameters, into the run (see the module)."""
 
     def __init__(self, name: str | None = None) -> None:
@@ -102,7 +102,7 @@ class CellfluxLogger(*_loggers):  # type: ignore[misc]
             self._run.end(status="succeeded" if status == "success" else "failed")
 
 
-class CellfluxProgressBar(*_bars):  # type: ignore[misc]
+class CellfluxProgressBar(*_bars):  # type: ignore[misc, unused-ignore]
     """Lightning's progress bar as cellflux bars on the run's board (see the module)."""
 
     def __init__(self, name: str | None = None) -> None:

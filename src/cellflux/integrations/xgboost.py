@@ -33,7 +33,7 @@ CONFIG_SECTIONS = ("learner_train_param", "tree_train_param", "linear_train_para
 """Parts of the booster's saved configuration kept when the training's ``params`` cannot be read."""
 
 
-class CellfluxCallback(TrainingCallback):  # type: ignore[misc]
+class CellfluxCallback(TrainingCallback):  # type: ignore[misc, unused-ignore]
     """Report an XGBoost training into cellflux (see the module).
 
     ``name`` names the run (default "xgboost"); ``rounds`` is the total of the
