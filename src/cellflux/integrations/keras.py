@@ -99,5 +99,5 @@ class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc, unused-i
                 config = optimizer.get_config()
             except (AttributeError, NotImplementedError, TypeError):
                 config = {"name": type(optimizer).__name__}
-            params["optimizer"] = config
+            params["optimizer"] = {k: v for k, v in config.items() if v is not None}  # unset options: noise
         return params
