@@ -94,6 +94,8 @@ def keras_bench() -> tuple[Train, list[str]]:
 
 
 def lightning_bench() -> tuple[Train, list[str]]:
+    import logging
+
     import lightning as L
     import torch
     from lightning.pytorch.loggers import TensorBoardLogger
@@ -117,6 +119,7 @@ def lightning_bench() -> tuple[Train, list[str]]:
         def configure_optimizers(self) -> Any:
             return torch.optim.SGD(self.parameters(), lr=0.01)
 
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # its info lines go to the console
     x = torch.rand(3200, 8)
     data = TensorDataset(x, x.sum(dim=1, keepdim=True))
     train_loader, val_loader = DataLoader(data, batch_size=32), DataLoader(data, batch_size=320)
