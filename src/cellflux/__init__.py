@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from .config import configure
 from .counter import Progress
 from .definitions import MetricGroup, MetricScale
 from .execution import Execution
@@ -19,6 +18,7 @@ from .store import SQLiteStore, StoredExecution, StoreError, attach, executions,
 from .tasks import current_execution, task, workflow
 from .views import show, watch
 from .warn import CellfluxWarning
+from .wiring import configure
 
 __version__ = "0.1.0"
 

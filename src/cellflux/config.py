@@ -1,10 +1,11 @@
-"""``cf.configure()``: where metrics are stored and whether boards are displayed.
+"""Settings: where metrics are stored and whether boards are displayed.
 
-Settings are read when the runtime is first used (at the first record), from
-``configure()`` calls made before, else from the environment (``CELLFLUX_STORE``,
-``CELLFLUX_DISPLAY``), else the defaults: the store ``.cellflux/metrics.sqlite``
-under the current directory, and boards displayed when a notebook front end is
-connected.
+Plain data, set by ``cf.configure()`` (see wiring.py) and read by the default
+sinks when the runtime makes them: at its first use (the first record), and
+again at each ``configure()``. A setting left unset comes from the environment
+(``CELLFLUX_STORE``, ``CELLFLUX_DISPLAY``), else from the defaults: the store
+``.cellflux/metrics.sqlite`` under the current directory, and boards displayed
+when a notebook front end is connected.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STORE = Path(".cellflux") / "metrics.sqlite"
-_UNSET: Any = object()
+UNSET: Any = object()
+"""A setting not given to ``update()``."""
 
 
 @dataclass
@@ -30,14 +32,9 @@ class Settings:
 settings = Settings()
 
 
-def configure(*, store: Any = _UNSET, display: Any = _UNSET) -> None:
-    """Choose the store (a path, ``":memory:"``, or ``False`` for none) and display.
-
-    >>> configure(store=":memory:", display=False)
-    """
-    from .runtime import current_runtime
-
-    if store is not _UNSET:
+def update(*, store: Any = UNSET, display: Any = UNSET) -> None:
+    """Change the settings given (see ``cf.configure``), after checking them."""
+    if store is not UNSET:
         if store is False or store is None:
             settings.store_enabled = False
             settings.store = None
@@ -46,13 +43,10 @@ def configure(*, store: Any = _UNSET, display: Any = _UNSET) -> None:
             settings.store = os.fspath(store)
         else:
             raise TypeError(f"configure(): store must be a path, ':memory:' or False, got {type(store).__name__}")
-    if display is not _UNSET:
+    if display is not UNSET:
         if not isinstance(display, bool):
             raise TypeError(f"configure(): display must be a bool, got {type(display).__name__}")
         settings.display = display
-    rt = current_runtime()
-    if rt is not None:
-        rt.reconfigure()
 
 
 def store_path() -> str | None:

@@ -50,8 +50,8 @@ class Progress:
         self.count = 0
         self._metric = Metric(key, group=group, scale=scale)
         self._metric.record(0.0)
-        execution = get_runtime().resolve()
-        self._series: Series = execution.states[key].series
+        self._state = get_runtime().resolve().states[key]
+        self._series: Series = self._state.series
         self._series.scale = scale  # a new loop over the same key may have a new total
         self._series.state = "running"
         self._closed = False
@@ -86,10 +86,7 @@ class Progress:
             raise ValueError(f"progress {self.key!r}: state must be one of {STATES}, got {state!r}")
         self._closed = True
         series = self._series
-        execution = series.execution
-        key_state = execution.states.get(self.key)
-        if key_state is not None:
-            key_state.drain()
+        self._state.drain()
         series.state = state
         if state == "done":
             get_runtime().series_finished(series)

@@ -8,16 +8,17 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .definitions import MetricGroup, MetricScale, merge
 from .params import Param, flatten
+from .series import Series
+from .throttle import KeyState
 from .values import check_encodable
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
-    from .series import Floats, Series
-    from .throttle import KeyState
+    from .series import Floats
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
 
@@ -25,6 +26,54 @@ current: contextvars.ContextVar[Execution | None] = contextvars.ContextVar(
     "cellflux_execution", default=None
 )
 """The task execution of this context (thread or asyncio task), if any."""
+
+
+def status_after(error: BaseException | None) -> str:
+    """The status of an execution that ended by raising ``error`` (None: returned)."""
+    if error is None:
+        return SUCCEEDED
+    return INTERRUPTED if isinstance(error, KeyboardInterrupt) else FAILED
+
+
+@dataclass(frozen=True)
+class ExecutionHandle:
+    """What another process needs to record into an execution of this one (``cf.attach``).
+
+    A live execution pickles as its handle, so it can be passed to a worker.
+    """
+
+    id: str
+    name: str
+    kind: str
+    parent: str | None
+    started_at: float
+    pid: int
+    """The process that owns the execution and writes its status."""
+    store: str | None
+    """Where a sink of the owning process keeps the execution for other processes
+    (the store file), or None when none does."""
+
+    @classmethod
+    def of(cls, execution: Execution, *, store: str | None = None, pid: int | None = None) -> ExecutionHandle:
+        parent = execution.parent.id if execution.parent is not None else None
+        owner = execution.pid if pid is None else pid
+        return cls(execution.id, execution.name, execution.kind, parent, execution.started_at, owner, store)
+
+
+class Host(Protocol):
+    """What an execution needs of the runtime that started it (:class:`cellflux.runtime.Runtime`)."""
+
+    clock: Callable[[], float]
+    wall: Callable[[], float]
+
+    def handle(self, execution: Execution) -> ExecutionHandle:
+        """How another process reaches ``execution``: as the runtime's sinks say."""
+        ...
+
+    def params_changed(self, execution: Execution) -> None:
+        """``execution.set_params()`` was called: tell the sinks."""
+        ...
+
 
 _ids = itertools.count(1)
 
@@ -39,7 +88,7 @@ class Execution:
     """
 
     def __init__(
-        self, runtime: Runtime, name: str, kind: str, parent: Execution | None, id: str | None = None
+        self, runtime: Host, name: str, kind: str, parent: Execution | None, id: str | None = None
     ) -> None:
         self.id = id if id is not None else f"{uuid.uuid4().hex[:12]}"
         self.name = name
@@ -68,11 +117,8 @@ class Execution:
         return f"Execution({self.name!r}, id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Sent to another process (a worker), an execution travels as a handle
-        # to it in the store: see cellflux.store.attach.
-        from .store.attach import reduce_execution
-
-        return reduce_execution(self)
+        # Sent to another process (a worker), an execution travels as its handle.
+        return (ExecutionHandle, astuple(self.runtime.handle(self)))
 
     @property
     def duration(self) -> float:
@@ -115,6 +161,41 @@ class Execution:
         if state is None:
             raise KeyError(f"execution {self.name!r} has no metric {key!r}")
         return state.series.read()
+
+    def state_for(
+        self, key: str, window: float, group: MetricGroup | None, scale: MetricScale | None
+    ) -> tuple[KeyState, bool]:
+        """The throttle state of ``key``, and whether this call created it (with its series).
+
+        Raises ``ValueError`` when ``group`` or ``scale`` conflicts with the key's definition.
+        """
+        state = self.states.get(key)
+        if state is not None:
+            self.define(key, group, scale)
+            return state, False
+        group, scale = self.define(key, group, scale)
+        with self.lock:
+            state = self.states.get(key)
+            if state is not None:
+                return state, False
+            state = KeyState(self, Series(key, self, group, scale), window)
+            self.states[key] = state
+            return state, True
+
+    def drain(self) -> None:
+        """Report every point still waiting in a throttle window."""
+        for state in list(self.states.values()):
+            state.drain()
+
+    def finish(self, status: str) -> None:
+        """Report every waiting point, settle the progress bars, and take ``status``."""
+        for state in list(self.states.values()):
+            state.drain()
+            series = state.series
+            if series.state == "running" or (series.state == "stopped" and status != SUCCEEDED):
+                series.state = "failed" if status == FAILED else "stopped"
+        self.ended_at = self.runtime.wall()
+        self.status = status
 
     def define(self, key: str, group: MetricGroup | None, scale: MetricScale | None) -> tuple[
         MetricGroup | None, MetricScale | None

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from .definitions import MetricGroup, MetricScale
 from .metric import Metric
+from .runtime import get_runtime
 from .throttle import KeyState, Timed
 
 T = TypeVar("T")
@@ -50,7 +51,7 @@ def progress(
         raise ValueError(f"progress {key!r}: {error}") from None
     metric = Metric(key, group=group, scale=scale)
     metric.record(0.0)
-    state = metric._st
+    state = metric._state
     assert state is not None
     state.series.scale = scale  # a new loop over the same key may have a new total
     return _Counter(state).wrap(iter(iterable))
@@ -71,7 +72,7 @@ class _Counter:
         self.active = True
         self.last = 0.0
         state.series.state = "running"
-        self.runtime = state.execution.runtime
+        self.runtime = get_runtime()  # the runtime that record() above went to
 
     def wrap(self, it: Iterator[T]) -> Iterator[T]:
         items = map(operator.itemgetter(0), zip(it, self.counter))

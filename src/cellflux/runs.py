@@ -65,7 +65,7 @@ class Run:
         """End the run: succeeded, or as ``error`` says (interrupted for KeyboardInterrupt,
         else failed), or with ``status`` given. A second call does nothing."""
         if status is None:
-            status = _status_after(error)
+            status = ex.status_after(error)
         elif status not in STATUSES:
             raise ValueError(f"Run.end(): status must be one of {STATUSES}, got {status!r}")
         self._finish(status)
@@ -111,8 +111,3 @@ def run(name: str, *, params: Mapping[str, Any] | None = None) -> Run:
     """
     return Run(name, params)
 
-
-def _status_after(error: BaseException | None) -> str:
-    if error is None:
-        return ex.SUCCEEDED
-    return ex.INTERRUPTED if isinstance(error, KeyboardInterrupt) else ex.FAILED

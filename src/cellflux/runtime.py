@@ -1,4 +1,4 @@
-"""The engine of a process: live executions, sinks, the flusher, configuration.
+"""The engine of a process: live executions, their sinks, the throttle's flusher.
 
 One :class:`Runtime` serves the whole process (``get_runtime()``), created on
 first use; tests build their own with a fake clock and install it with
@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import execution as ex
-from .execution import Execution
+from .execution import Execution, ExecutionHandle
+from .implicit import ImplicitRuns
 from .throttle import Flusher, KeyState
 from .warn import warn
 
 if TYPE_CHECKING:
+    from .gate import Gate
     from .series import Series
     from .sink import Sink
+
+SinkFactory = Callable[["Runtime"], "Sink | None"]
+"""Makes one of the default sinks for a runtime, or None when it does not apply."""
 
 
 class Runtime:
@@ -46,16 +49,15 @@ class Runtime:
         """The most recently started execution still running."""
         self.implicit: Execution | None = None
         """The execution of the current notebook cell, or of the script."""
-        self.armed: set[Any] = set()
-        """Metric objects whose fast path is armed (see ``Metric.record``)."""
+        self.armed: set[Gate] = set()
+        """Metric objects whose fast path is armed (see gate.py)."""
         self.can_gate = True
         self._task_threads: dict[int, int] = {}
         self._async_tasks = 0
         self._lock = threading.RLock()
-        self._ipython = ipython
-        self._ipython_checked = ipython is not None
-        self._in_cell = False
-        self._cell_started: float | None = None
+        self._implicit_runs = ImplicitRuns(
+            clock, lambda name, kind: self.start(name, kind, None), self.end, self.flush, ipython
+        )
         self._failed_sinks: set[int] = set()
         self._default_sinks: list[Sink] = []
         self.main_thread = threading.main_thread().ident
@@ -76,20 +78,9 @@ class Runtime:
 
     def _start_implicit(self) -> Execution:
         with self._lock:
-            if self.implicit is not None:
-                return self.implicit
-            shell = self._shell()
-            if shell is not None:
-                self._install_cell_hooks(shell)
-                name = f"cell [{getattr(shell, 'execution_count', '?')}]"
-                exe = self.start(name, "cell", None)
-                if self._cell_started is not None:
-                    exe.t0 = self._cell_started
-            else:
-                exe = self.start(_script_name(), "process", None)
-                _install_exit_hooks(self, exe)
-            self.implicit = exe
-            return exe
+            if self.implicit is None:
+                self.implicit = self._implicit_runs.start()
+            return self.implicit
 
     # -- executions -----------------------------------------------------------------------
 
@@ -109,13 +100,7 @@ class Runtime:
         for end_inner in list(reversed(exe.on_end)):  # runs started inside it end first, with its status
             end_inner(status)
         self.disarm_all()
-        for state in list(exe.states.values()):
-            state.drain()
-            series = state.series
-            if series.state == "running" or (series.state == "stopped" and status != ex.SUCCEEDED):
-                series.state = "failed" if status == ex.FAILED else "stopped"
-        exe.ended_at = self.wall()
-        exe.status = status
+        exe.finish(status)
         with self._lock:
             if exe in self.live:
                 self.live.remove(exe)
@@ -125,24 +110,10 @@ class Runtime:
         self._notify("execution_ended", exe)
 
     def state_for(self, exe: Execution, key: str, window: float, group: Any, scale: Any) -> KeyState:
-        """The throttle state of ``key`` in ``exe``, created with its series on first use."""
-        from .series import Series
-
-        state = exe.states.get(key)
-        if state is None:
-            group, scale = exe.define(key, group, scale)
-            with exe.lock:
-                state = exe.states.get(key)
-                if state is None:
-                    state = KeyState(exe, Series(key, exe, group, scale), window)
-                    exe.states[key] = state
-                    created = True
-                else:
-                    created = False
-            if created:
-                self._notify("series_created", state.series)
-        else:
-            exe.define(key, group, scale)
+        """The throttle state of ``key`` in ``exe``; sinks hear of its series when it is new."""
+        state, created = exe.state_for(key, window, group, scale)
+        if created:
+            self._notify("series_created", state.series)
         return state
 
     # -- the fast path's gate --------------------------------------------------------------
@@ -188,23 +159,13 @@ class Runtime:
         """Report every pending point, then let every sink deliver what it has."""
         self.disarm_all()
         for exe in list(self.live):
-            for state in list(exe.states.values()):
-                state.drain()
+            exe.drain()
         self._notify("flush")
 
     def install_default_sinks(self) -> None:
-        """Attach the sinks that ``configure()`` and the environment ask for."""
-        import importlib
-
-        for path in DEFAULT_SINKS:
-            module_name, _, factory_name = path.partition(":")
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as error:
-                if error.name is None or not module_name.startswith(error.name):
-                    raise
-                continue
-            sink = getattr(module, factory_name)(self)
+        """Attach the default sinks (see :func:`set_default_sinks`) that apply now."""
+        for make in _default_sinks:
+            sink = make(self)
             if sink is not None:
                 self._default_sinks.append(sink)
                 self.add_sink(sink)
@@ -238,6 +199,15 @@ class Runtime:
         """``execution.set_params()`` was called: sinks that keep hyperparameters take them."""
         self._notify("params_changed", execution, optional=True)
 
+    def handle(self, execution: Execution) -> ExecutionHandle:
+        """How another process reaches ``execution``: from the first sink that can tell."""
+        for sink in list(self.sinks):
+            locate = getattr(sink, "handle", None)
+            found: ExecutionHandle | None = locate(execution) if locate is not None else None
+            if found is not None:
+                return found
+        return ExecutionHandle.of(execution)
+
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
         for exe in list(self.live):
@@ -259,43 +229,6 @@ class Runtime:
                 self._failed_sinks.add(id(sink))
                 warn(f"cellflux: {type(sink).__name__} failed ({error!r}) and is set aside", 3)
 
-    # -- IPython ---------------------------------------------------------------------------
-
-    def _shell(self) -> Any:
-        if not self._ipython_checked:
-            self._ipython_checked = True
-            ipython = sys.modules.get("IPython")
-            if ipython is not None:
-                self._ipython = ipython.get_ipython()
-        return self._ipython
-
-    def _install_cell_hooks(self, shell: Any) -> None:
-        if getattr(self, "_hooks_installed", False):
-            return
-        self._hooks_installed = True
-        self._in_cell = True
-        shell.events.register("pre_run_cell", self._pre_run_cell)
-        shell.events.register("post_run_cell", self._post_run_cell)
-
-    def _pre_run_cell(self, info: Any = None) -> None:
-        self._in_cell = True
-        self._cell_started = self.clock()
-
-    def _post_run_cell(self, result: Any = None) -> None:
-        self._in_cell = False
-        self._cell_started = None
-        exe = self.implicit
-        if exe is None:
-            return
-        error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
-        if error is None:
-            status = ex.SUCCEEDED
-        elif isinstance(error, KeyboardInterrupt):
-            status = ex.INTERRUPTED
-        else:
-            status = ex.FAILED
-        self.end(exe, status)
-
     def after_fork(self) -> None:
         """A forked child keeps no thread, no widget and no comm of its parent."""
         self.flusher.after_fork()
@@ -305,41 +238,21 @@ class Runtime:
         self._pid = os.getpid()
 
 
-def _script_name() -> str:
-    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
-    return Path(argv0).name or "python"
-
-
-def _install_exit_hooks(runtime: Runtime, exe: Execution) -> None:
-    import atexit
-
-    outcome = {"status": ex.SUCCEEDED}
-    previous = sys.excepthook
-
-    def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
-        outcome["status"] = ex.INTERRUPTED if issubclass(kind, KeyboardInterrupt) else ex.FAILED
-        previous(kind, value, tb)
-
-    sys.excepthook = excepthook
-
-    def at_exit() -> None:
-        if exe.status is ex.RUNNING and os.getpid() == exe.pid:
-            runtime.end(exe, outcome["status"])
-            runtime.flush()
-
-    atexit.register(at_exit)
-
-
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
 
-DEFAULT_SINKS = (
-    "cellflux.store.sink:make_sink",
-    "cellflux.display.board:make_sink",
-    "cellflux.display.text:make_sink",
-)
-"""Factories of the default sinks, each ``(runtime) -> Sink | None``, imported on first use."""
+_default_sinks: tuple[SinkFactory, ...] = ()
+
+
+def set_default_sinks(*factories: SinkFactory) -> None:
+    """The factories of the sinks that every runtime :func:`get_runtime` makes starts with.
+
+    Called once, by the package's ``wiring`` module: the store and the boards
+    plug in here, and the core never imports them.
+    """
+    global _default_sinks
+    _default_sinks = factories
 
 
 def get_runtime() -> Runtime:

@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import threading
 from array import array
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from .definitions import MetricGroup, MetricScale
 
-if TYPE_CHECKING:
-    from .execution import Execution
-
 CHUNK = 1 << 16
 """Points per chunk: a full chunk is exactly 16 bytes per point (x and y float64)."""
 _ZEROS = array("d", [0.0])  # repeated, not grown: arrays built by growth over-allocate
 
 Floats = npt.NDArray[np.float64]
+
+
+class Run(Protocol):
+    """What a series knows of the execution it belongs to.
+
+    A live :class:`~cellflux.execution.Execution`, or the view of a stored run
+    that a board replays. Sinks use it to tell executions apart.
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def t0(self) -> float:
+        """Clock reading at the start: auto x is seconds since then."""
 
 
 class Series:
@@ -37,7 +52,7 @@ class Series:
     def __init__(
         self,
         key: str,
-        execution: Execution,
+        execution: Run,
         group: MetricGroup | None = None,
         scale: MetricScale | None = None,
     ) -> None:

@@ -91,14 +91,8 @@ def _enter(label: str, kind: str, *, is_async: bool) -> tuple[Runtime, Execution
 
 
 def _exit(rt: Runtime, exe: Execution, token: Any, error: BaseException | None, *, is_async: bool) -> None:
-    if error is None:
-        status = ex.SUCCEEDED
-    elif isinstance(error, KeyboardInterrupt):
-        status = ex.INTERRUPTED
-    else:
-        status = ex.FAILED
     try:
-        rt.end(exe, status)
+        rt.end(exe, ex.status_after(error))
     finally:
         try:
             ex.current.reset(token)
@@ -136,17 +130,16 @@ def _install_thread_hook() -> None:
             exe = ex.current.get()
             # cellflux's own threads (flusher, ticker, store writer) belong to no task.
             if exe is not None and exe.status is ex.RUNNING and not self.name.startswith("cellflux-"):
-                self.run = _inherit(self.run, exe)  # type: ignore[method-assign]
+                self.run = _inherit(self.run, exe, get_runtime())  # type: ignore[method-assign]
             original(self)
 
         threading.Thread.start = start  # type: ignore[method-assign]
         _hooked = True
 
 
-def _inherit(run: Callable[[], None], exe: Execution) -> Callable[[], None]:
+def _inherit(run: Callable[[], None], exe: Execution, rt: Runtime) -> Callable[[], None]:
     def run_in_task() -> None:
         ex.current.set(exe)
-        rt = exe.runtime
         rt.task_entered(False)
         try:
             run()

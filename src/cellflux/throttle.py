@@ -11,23 +11,20 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import Any, Callable, Protocol
 
-from .series import Series
+from .series import Run, Series
+from .values import to_at
 from .warn import warn
 
-if TYPE_CHECKING:
-    from .execution import Execution
-
 Point = tuple[float, float]
-UNSET: Any = object()
-"""The gated value of a metric when nothing was gated since the last slow call."""
 
 AUTO, EXPLICIT = 1, 2
+"""A key's x mode: seconds since the execution started, or the ``at=`` given."""
 
 
 class Gated(Protocol):
-    """A metric object whose fast path may hold the latest value of a state."""
+    """A metric object whose fast path may hold the latest point of a state (see gate.py)."""
 
     def _take_gated(self, state: KeyState) -> Point | None: ...
 
@@ -40,7 +37,7 @@ class KeyState:
         "last_at", "gated", "warned", "scheduled",
     )
 
-    def __init__(self, execution: Execution, series: Series, window: float) -> None:
+    def __init__(self, execution: Run, series: Series, window: float) -> None:
         self.execution = execution
         self.key = series.key
         self.series = series
@@ -50,7 +47,9 @@ class KeyState:
         self.pending: Point | None = None
         self.lock = threading.Lock()
         self.mode = 0
+        """AUTO or EXPLICIT once the key has a point (0 before)."""
         self.last_at: float | None = None
+        """The latest ``at=`` reported, for the order check."""
         self.gated: set[Gated] = set()
         """Metric objects whose fast path was armed for this state."""
         self.warned: set[str] = set()
@@ -75,16 +74,59 @@ class KeyState:
         else:
             self.pending = (x, y)
 
+    def x_of(self, at: Any, auto_x: float) -> float | None:
+        """The x of a point recorded now, or None when it is dropped; caller holds ``lock``.
+
+        ``auto_x`` is the seconds since the execution started. A key keeps the mode
+        of its first point: ``at=`` after auto x is ignored, auto x after ``at=``
+        switches to auto for good (one warning each); an ``at=`` that does not
+        increase is dropped (one warning). Warnings point at the ``record()`` call.
+        """
+        if at is None:
+            if self.mode == EXPLICIT and self.warn_once("mixed"):
+                warn(f"metric {self.key!r}: recorded without at= after explicit at= values; "
+                     "x is seconds since the execution started from now on", 4)
+            self.mode = AUTO
+            self.series.x_auto = True
+            return auto_x
+        x = to_at(self.key, at)
+        if self.mode == AUTO:
+            if self.warn_once("mixed"):
+                warn(f"metric {self.key!r}: at= ignored after values recorded without it; "
+                     "x stays seconds since the execution started", 4)
+            return auto_x
+        self.mode = EXPLICIT
+        if self.series.x_auto is None:
+            self.series.x_auto = False
+        last = self.last_at
+        if last is not None and x <= last:
+            if self.warn_once("order"):
+                warn(f"metric {self.key!r}: at={x!r} is not after the previous "
+                     f"at={last!r}; value dropped (further drops are silent)", 4)
+            return None
+        self.last_at = x
+        return x
+
+    def take_gated(self) -> Point | None:
+        """The newest point that a fast path holds for this key; caller holds ``lock``.
+
+        Each Metric object of the key may hold one. Taking it disarms that
+        object's gate, so that its next ``record()`` takes the slow path.
+        """
+        newest = None
+        for metric in list(self.gated):
+            point = metric._take_gated(self)
+            if point is not None:
+                newest = point
+        return newest
+
     def collect(self) -> Point | None:
-        """The newest unreported point, taking gated values; caller holds ``lock``."""
-        point = self.pending
-        for metric in self.gated:
-            gated = metric._take_gated(self)
-            if gated is not None:
-                point = gated
-                value = gated[1]
-                if value - value != 0.0 and self.warn_once("nonfinite"):
-                    warn(f"metric {self.key!r}: non-finite value {value!r} kept and drawn as a gap")
+        """The newest unreported point, gated or pending; caller holds ``lock``."""
+        point = self.take_gated()
+        if point is None:
+            point = self.pending
+        elif point[1] - point[1] != 0.0 and self.warn_once("nonfinite"):
+            warn(f"metric {self.key!r}: non-finite value {point[1]!r} kept and drawn as a gap")
         self.pending = None
         return point
 

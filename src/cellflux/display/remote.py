@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..series import Series
+from ..series import Run, Series
 
 if TYPE_CHECKING:
-    from ..execution import Execution
     from ..store.records import Store
 
 INTERVAL = 0.5
@@ -26,7 +25,7 @@ class RemoteFeed:
     """Reads new rows of one execution written by other processes into series."""
 
     def __init__(
-        self, store: Store, execution: Execution, *, interval: float = INTERVAL,
+        self, store: Store, execution: Run, *, interval: float = INTERVAL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
@@ -62,7 +61,7 @@ class RemoteFeed:
             series.extend(xs, ys)
 
 
-def feed_for(runtime: Any, execution: Execution) -> RemoteFeed | None:
+def feed_for(runtime: Any, execution: Run) -> RemoteFeed | None:
     """A feed when this runtime writes a store file that other processes can share."""
     for sink in getattr(runtime, "sinks", ()):
         store = getattr(sink, "store", None)

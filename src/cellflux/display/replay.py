@@ -183,7 +183,7 @@ class Watcher:
         for key, definition in self.store.read_metrics(self.view.id).items():
             series = self.series.get(key)
             if series is None:
-                series = Series(key, self.view, definition.group, definition.scale)  # type: ignore[arg-type]
+                series = Series(key, self.view, definition.group, definition.scale)
                 self.series[key] = series
                 self.board.add_series(series)
             series.x_auto, series.state = definition.x_auto, definition.state

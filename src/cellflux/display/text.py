@@ -380,4 +380,4 @@ def make_text_sink(runtime: Runtime, stream: TextIO | None = None) -> TextProgre
 
 
 make_sink = make_text_sink
-"""The ``DEFAULT_SINKS`` factory form, ``(runtime) -> Sink | None``."""
+"""The default-sink factory form, ``(runtime) -> Sink | None`` (see wiring.py)."""

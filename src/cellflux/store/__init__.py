@@ -8,7 +8,8 @@ parent's execution with :func:`attach`.
 
 from __future__ import annotations
 
-from .attach import ExecutionHandle, attach
+from ..execution import ExecutionHandle
+from .attach import attach
 from .read import StoredExecution, executions, stored_execution
 from .records import ExecutionRecord, MetricRecord, PointBatch, Store, StoreError
 from .sqlite import SQLiteStore

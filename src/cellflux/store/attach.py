@@ -1,7 +1,8 @@
 """Worker processes: record into the parent's execution through the store.
 
 A live :class:`~cellflux.execution.Execution` pickles as an
-:class:`ExecutionHandle` (its id, name and store path), so it can be passed to
+:class:`~cellflux.execution.ExecutionHandle` (its id, name and the store path
+that the store sink gives it, see ``StoreSink.handle``), so it can be passed to
 a ``multiprocessing`` worker, forked or spawned. There, ``with attach(handle):``
 runs a stand-in execution that carries the parent's id: whatever the worker
 records lands in the store under the parent's execution, tagged with the
@@ -21,11 +22,9 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass
-from typing import Any
 
 from .. import execution as ex
-from ..execution import Execution
+from ..execution import Execution, ExecutionHandle
 from ..runtime import Runtime, get_runtime
 from . import routes
 from .records import ExecutionRecord
@@ -33,46 +32,9 @@ from .sink import StoreSink
 from .sqlite import SQLiteStore
 
 
-@dataclass(frozen=True)
-class ExecutionHandle:
-    """What a worker needs to record into an execution of another process."""
-
-    id: str
-    name: str
-    kind: str
-    parent: str | None
-    started_at: float
-    pid: int
-    store: str | None
-    """Absolute path of the parent's store; None when it stores nothing or in memory."""
-
-    def record(self) -> ExecutionRecord:
-        return ExecutionRecord(
-            self.id, self.name, self.kind, self.parent, ex.RUNNING, self.started_at, None, self.pid
-        )
-
-
 def handle(execution: Execution) -> ExecutionHandle:
-    """The picklable handle of a live execution."""
-    route = routes.route_of(execution.id)
-    store = route.store if route is not None else _store_path(execution.runtime)
-    parent = execution.parent.id if execution.parent is not None else None
-    pid = route.record.pid if route is not None and route.record.pid is not None else execution.pid
-    return ExecutionHandle(
-        execution.id, execution.name, execution.kind, parent, execution.started_at, pid, store
-    )
-
-
-def reduce_execution(execution: Execution) -> tuple[Any, ...]:
-    """``Execution.__reduce__``: an execution travels to other processes as its handle."""
-    return (ExecutionHandle, astuple(handle(execution)))
-
-
-def _store_path(runtime: Runtime) -> str | None:
-    for sink in runtime.sinks:
-        if isinstance(sink, StoreSink) and sink.store.path != ":memory:":
-            return sink.store.path
-    return None
+    """The picklable handle of a live execution (what it pickles as)."""
+    return execution.runtime.handle(execution)
 
 
 @contextlib.contextmanager
@@ -97,7 +59,7 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             "record into it; configure(store=PATH) in the parent, not ':memory:' or False"
         )
     sink = _enter_sink(rt, h.store)
-    routes.enter(h.store, h.record())
+    routes.enter(h.store, _record_of(h))
     try:
         exe = rt.start(h.name, h.kind, None, id=h.id)
         # Auto x (seconds since the start) counts from the parent's start.
@@ -107,7 +69,7 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             with _inside(rt, exe):
                 yield exe
         except BaseException as error:
-            status = ex.INTERRUPTED if isinstance(error, KeyboardInterrupt) else ex.FAILED
+            status = ex.status_after(error)
             raise
         finally:
             rt.end(exe, status)
@@ -115,6 +77,11 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
     finally:
         routes.leave(h.id)
         _leave_sink(rt, sink)
+
+
+def _record_of(h: ExecutionHandle) -> ExecutionRecord:
+    """The execution's row, for a worker to create if its parent has not written it yet."""
+    return ExecutionRecord(h.id, h.name, h.kind, h.parent, ex.RUNNING, h.started_at, None, h.pid)
 
 
 _extra_sinks: dict[StoreSink, int] = {}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..params import Param
+from ..execution import ExecutionHandle
 from ..warn import warn
 from . import forking, routes, schema
 from .records import Batch, ExecutionRecord, MetricRecord, PointRun, Store
@@ -117,6 +118,15 @@ class StoreSink:
         with self._queue_lock:
             self._params.append((execution.id, execution.params))
         self._poke()
+
+    def handle(self, execution: Execution) -> ExecutionHandle | None:
+        """How a worker process records into ``execution``: through this store's file."""
+        route = routes.route_of(execution.id)
+        if route is not None:  # attached here from another process: the handle goes on
+            return ExecutionHandle.of(execution, store=route.store, pid=route.record.pid)
+        if self.store.path == ":memory:":
+            return None
+        return ExecutionHandle.of(execution, store=self.store.path)
 
     def flush(self) -> None:
         """Return once everything reported so far is committed, or the store failed (warned)."""
