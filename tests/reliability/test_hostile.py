@@ -31,7 +31,7 @@ SVG_TAGS = {SVG + t for t in ("svg", "title", "text", "tspan", "g", "path", "rec
 STATIC_TAGS = {"root", "div", "b", "span", "style", "img", "table", "thead", "tbody", "tr", "th", "td", *SVG_TAGS}
 STATS_TAGS = {"table", "tr", "th", "td", "span"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href"}
-TABLES = {"executions", "metrics", "points", "sqlite_sequence"}
+TABLES = {"executions", "metrics", "points", "params", "sqlite_sequence"}
 
 
 def as_xml_text(text: str) -> str:
