@@ -231,3 +231,57 @@ def test_board_repr_is_clean(screen: tuple[Screen, BoardSink], rt: Runtime) -> N
     board = board_of(sink, cf.current_execution())
     assert "object at 0x" not in repr(board)
     assert "object at 0x" not in board.mimebundle()["text/plain"]
+
+
+def test_every_scale_gets_its_range_from_the_kernel(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    # bqplot left to compute a domain from the data breaks on a single small value (ranges.py).
+    _, sink = screen
+    group = cf.MetricGroup("g", units="step")
+    wide = cf.Metric("wide", group=group, throttle=None)
+    lr = cf.Metric("lr", group=group, scale=cf.MetricScale("lr"), throttle=None)
+    for step in range(100):
+        wide.record(float(step * 100), at=step)
+    lr.record(0.001, at=0)
+    rt.flush()
+    (chart,) = board_of(sink, cf.current_execution()).charts
+    scales = [chart.x_scale, *chart.y_scales]
+    assert all(not scale.allow_padding for scale in scales)
+    assert (chart.x_scale.min, chart.x_scale.max) == (0.0, 100.0)
+    assert (chart.y_scales[0].min, chart.y_scales[0].max) == (0.0, 11000.0)
+    low, high = chart.y_scales[1].min, chart.y_scales[1].max
+    assert low < 0.001 < high and high - low < 0.001  # one value: a narrow range around it, never zero wide
+
+
+def test_a_range_goes_out_before_the_line_it_holds(
+    screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock
+) -> None:
+    _, sink = screen
+    m = cf.Metric("m", throttle=None)
+    m.record(1.0)
+    sink.ticker.tick_all()
+    (chart,) = board_of(sink, cf.current_execution()).charts
+    ids = {chart.y_scales[0].comm.comm_id: "scale", chart.lines["m"].mark.comm.comm_id: "line"}
+    start = len(RecordingComm.log)
+    m.record(1000.0)
+    clock.advance(0.1)
+    sink.ticker.tick_all()
+    sent = [ids[cid] for cid, _ in updates(start) if cid in ids]
+    assert sent == ["scale", "line"]
+    assert chart.y_scales[0].max >= 1000.0
+
+
+def test_a_range_held_back_by_the_budget_goes_out_later(
+    screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock
+) -> None:
+    _, sink = screen
+    m = cf.Metric("m", throttle=None)
+    m.record(1.0)
+    board = board_of(sink, cf.current_execution())
+    board.tick(1 << 30)
+    (chart,) = board.charts
+    m.record(5000.0)
+    clock.advance(0.1)
+    assert board.tick(0) == 0  # no message allowed: everything waits
+    assert chart.y_scales[0].max < 5000.0
+    board.tick(1 << 30)
+    assert chart.y_scales[0].max >= 5000.0 and chart.lines["m"].mark.y[-1] == 5000.0

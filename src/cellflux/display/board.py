@@ -191,11 +191,7 @@ class Board:
 
     def _redirty(self, widget: Any) -> None:
         for chart in self.charts:
-            for line in chart.lines.values():
-                if line.mark is widget:
-                    line.dirty = True
-            if chart.stats is widget:
-                chart.stats_text = ""
+            chart.unsent(widget)
 
     def _bar(self, key: str) -> tuple[str, str, float, float | None, float, float | None]:
         series = self.series[key]

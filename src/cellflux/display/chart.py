@@ -15,6 +15,7 @@ import numpy as np
 
 from .decimate import Decimator
 from .layout import PALETTE, TIME_UNITS, ChartSpec
+from .ranges import axis_range
 
 MAX_POINTS = 2000
 
@@ -30,6 +31,7 @@ class Line:
         self.count = 0
         self.last = math.nan
         self.last_x = 0.0
+        self.first_x = math.inf
         self.min = math.inf
         self.max = -math.inf
         self.dirty = False
@@ -43,6 +45,7 @@ class Line:
         self.decimator.extend(xs, ys)
         self.last = float(ys[-1])
         self.last_x = max(self.last_x, float(np.nanmax(xs)))
+        self.first_x = min(self.first_x, float(np.nanmin(xs)))
         finite = ys[np.isfinite(ys)]
         if len(finite):
             self.min = min(self.min, float(finite.min()))
@@ -58,7 +61,7 @@ class Chart:
         self.palette_offset = palette_offset
         self.x_auto = spec.x_label == "time (s)"
         self.time_divisor = 1.0
-        self.x_scale = bqplot.LinearScale(min=spec.x_lower, max=spec.x_upper)
+        self.x_scale = _scale(spec.x_lower, spec.x_upper)
         self.x_axis = bqplot.Axis(scale=self.x_scale, label=spec.x_label, side="bottom", grid_lines="solid")
         self.y_scales: list[Any] = []
         self.y_axes: list[Any] = []
@@ -66,6 +69,8 @@ class Chart:
         self.colours: dict[str, str] = {}
         self.fixed_colours = colours or {}
         self.figure: Any = None
+        self.ranges: dict[int, tuple[float, float]] = {}
+        """The (min, max) last handed out for each scale, by id: see ranges.py for why."""
         self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"))
         self.stats_text = ""
         self.messages = 3
@@ -85,7 +90,7 @@ class Chart:
         """Add the axes and lines of ``spec`` that this chart does not have yet."""
         for index in range(len(self.spec.axes), len(spec.axes)):
             axis_spec = spec.axes[index]
-            scale = bqplot.LinearScale(min=axis_spec.lower, max=axis_spec.upper)
+            scale = _scale(axis_spec.lower, axis_spec.upper)
             axis = bqplot.Axis(
                 scale=scale, side=axis_spec.side, label=axis_spec.label,
                 grid_lines="solid" if index == 0 else "none",
@@ -160,6 +165,7 @@ class Chart:
         out: list[tuple[Any, dict[str, Any]]] = []
         if self.x_auto:
             out += self._retime()
+        out += self._range_changes()  # before the lines, so no line arrives outside its axes
         for line in self.lines.values():
             if line.dirty:
                 line.dirty = False
@@ -171,6 +177,38 @@ class Chart:
             self.stats_text = text
             out.append((self.stats, {"value": text}))
         return out
+
+    def _range_changes(self) -> list[tuple[Any, dict[str, Any]]]:
+        drawn = [line for line in self.lines.values() if line.count]
+        wanted = [(self.x_scale, axis_range(
+            min((line.first_x for line in drawn), default=math.inf) / self.time_divisor,
+            max((line.last_x for line in drawn), default=-math.inf) / self.time_divisor,
+            lower=self.spec.x_lower, upper=self.spec.x_upper, pad=0.0,
+        ))]
+        for index, scale in enumerate(self.y_scales):
+            on_axis = [line for line in drawn if self._axis_of(line.key) == index]
+            low = min((line.min for line in on_axis), default=math.inf)
+            high = max((line.max for line in on_axis), default=-math.inf)
+            axis_spec = self.spec.axes[index]
+            wanted.append((scale, axis_range(low, high, lower=axis_spec.lower, upper=axis_spec.upper)))
+        out: list[tuple[Any, dict[str, Any]]] = []
+        for scale, (low, high) in wanted:
+            if self.ranges.get(id(scale)) != (low, high):
+                self.ranges[id(scale)] = (low, high)
+                out.append((scale, {"min": low, "max": high}))
+        return out
+
+    def _axis_of(self, key: str) -> int:
+        return next(spec.axis for spec in self.spec.lines if spec.key == key)
+
+    def unsent(self, widget: Any) -> None:
+        """``widget``'s changes did not go out (the message budget): offer them again next tick."""
+        for line in self.lines.values():
+            if line.mark is widget:
+                line.dirty = True
+        if self.stats is widget:
+            self.stats_text = ""
+        self.ranges.pop(id(widget), None)
 
     def _retime(self) -> list[tuple[Any, dict[str, Any]]]:
         # Auto x is seconds; past 3 minutes show minutes, past 3 hours hours.
@@ -200,6 +238,12 @@ class Chart:
             '<table class="cellflux-stats" style="font-size:12px;border-collapse:collapse">'
             f"{head}{''.join(rows)}</table>"
         )
+
+
+def _scale(lower: float | None, upper: float | None) -> Any:
+    # Explicit min/max from the start, and no padding of bqplot's own: the axis shows the range sent.
+    low, high = axis_range(math.inf, -math.inf, lower=lower, upper=upper)
+    return bqplot.LinearScale(min=low, max=high, allow_padding=False)
 
 
 def _fmt(value: float) -> str:
