@@ -63,7 +63,7 @@ def test_many_random_ranges_end_on_distinct_ticks() -> None:
 def test_a_single_value_gets_a_range_around_it() -> None:
     # The shape that broke bqplot: one point below 0.1 in magnitude.
     assert axis_range(0.05, 0.05) == (0.045, 0.055)
-    assert axis_range(0.0, 0.0) == (-1.0, 1.0)
+    assert axis_range(0.0, 0.0) == (0.0, 1.0)  # from zero, as time and counts start
     assert axis_range(-2.0, -2.0) == (-2.2, -1.8)
 
 

@@ -111,7 +111,7 @@ def axis_range(
         room = pad * span
     if math.isfinite(lo - room) and math.isfinite(hi + room):
         lo, hi = lo - room, hi + room
-    if low >= 0 > lo and high > 0:
+    if low >= 0 > lo:
         lo = 0.0
     if high <= 0 < hi and low < 0:
         hi = 0.0
