@@ -44,8 +44,7 @@ class Board:
         """Line colour by metric key, where the palette order is not wanted (overlays)."""
         self.series: dict[str, Any] = {}
         self.header = text_line(self._title(), css_class="cellflux-header")
-        self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"))
-        self.box.add_class("cellflux-live")
+        self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"), _dom_classes=("cellflux-live",))
         self.charts: list[Chart] = []
         self.bars: list[tuple[ChartSpec, ProgressBars]] = []
         self.specs: list[ChartSpec] = []

@@ -137,13 +137,13 @@ class Chart:
         if self.figure is None:
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
-                layout=ipywidgets.Layout(width="auto", height="260px"),
+                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height="260px", min_width="320px"),
             )
-            column = ipywidgets.VBox([self.title, self.figure],
-                                     layout=ipywidgets.Layout(flex="1 1 auto", width="auto", min_width="320px"))
-            column.add_class("cellflux-chart")
-            self.row = ipywidgets.HBox([column, self.stats], layout=ipywidgets.Layout(width="100%", align_items="center"))
-            self.messages += 6
+            # One wrapping row, not a column in a row: the title (full width) on a line of its
+            # own, the figure and the table below it (the table under the figure when narrow).
+            self.row = ipywidgets.HBox([self.title, self.figure, self.stats], layout=ipywidgets.Layout(
+                width="100%", flex_flow="row wrap", align_items="center"), _dom_classes=("cellflux-chart",))
+            self.messages += 4
         else:
             with self.figure.hold_sync():
                 self.figure.marks, self.figure.axes, self.figure.fig_margin = marks, axes, margin
@@ -174,7 +174,7 @@ class Chart:
         widgets: list[Any] = [self.stats, self.title, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
         widgets += [line.mark for line in self.lines.values()]
         if self.figure is not None:
-            widgets += [self.figure, self.row.children[0], self.row]
+            widgets += [self.figure, self.row]
         for widget in widgets:
             widget.close()
         self.messages += len(widgets)

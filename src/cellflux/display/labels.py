@@ -48,9 +48,9 @@ def text_line(text: str, *, css_class: str, bold: bool = False) -> ipywidgets.HT
 
     Not a Label: a Label's ``tooltip`` goes to its (hidden) description, not to its text.
     """
-    line = ipywidgets.HTML(value=line_markup(text, bold=bold), layout=ipywidgets.Layout(width="100%", height="28px"))
-    line.add_class(css_class)
-    return line
+    return ipywidgets.HTML(  # classes given here go out with the widget, not as one more message
+        value=line_markup(text, bold=bold), layout=ipywidgets.Layout(width="100%", height="28px"), _dom_classes=(css_class,)
+    )
 
 
 def name_cell(name: str, swatch_colour: str) -> str:
