@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+from .counter import Progress
 from .definitions import MetricGroup, MetricScale
 from .execution import Execution
 from .identity import ProcessIdentity, process_identity, set_identity
 from .metric import Metric
 from .progress import progress
+from .runs import Run, run
 from .runtime import get_runtime
 from .sink import Delivery, Flushed
 from .store import SQLiteStore, StoredExecution, StoreError, attach, executions, stored_execution
@@ -42,6 +44,8 @@ __all__ = [
     "MetricGroup",
     "MetricScale",
     "ProcessIdentity",
+    "Progress",
+    "Run",
     "SQLiteStore",
     "StoreError",
     "StoredExecution",
@@ -53,6 +57,7 @@ __all__ = [
     "process_identity",
     "progress",
     "set_identity",
+    "run",
     "show",
     "stored_execution",
     "task",

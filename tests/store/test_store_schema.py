@@ -62,7 +62,7 @@ def test_an_older_store_is_upgraded_in_place(backend: Backend) -> None:
     _old_store_with_a_run(backend)
     assert _version(backend) == 1
     (old,) = cf.executions(backend.where)  # opening it upgrades it
-    assert _version(backend) == 2
+    assert _version(backend) == 3
     assert (old.id, old.name, old.status, old.host, old.rank, old.parts) == ("old1", "old run", "succeeded", None,
                                                                           None, [])
     assert old.series("loss")[1].tolist() == [5.0, 4.0, 3.0]
@@ -86,7 +86,7 @@ def test_a_store_of_a_newer_version_is_refused_with_both_versions_named(pg_url: 
     store.close()
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("UPDATE cellflux.meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match=r"newer cellflux \(store format 99, this one reads 2\)"):
+    with pytest.raises(StoreError, match=r"newer cellflux \(store format 99, this one reads 3\)"):
         cf.executions(pg_url)
 
 

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..params import Param
 from . import routes
 from .records import Batch, ExecutionRecord, MetricRecord, PointRun
 
@@ -56,6 +57,7 @@ class Pending:
     runs: list[tuple[Track, int, int]] = field(default_factory=list)
     """(track, start, stop): points ``start:stop`` of the track's series."""
     ended: list[ExecutionRecord] = field(default_factory=list)
+    params: list[tuple[str, dict[str, Param]]] = field(default_factory=list)
     points: int = 0
     frozen: bool = False
     """Sent to a server without an answer: it must be sent again exactly as it is."""
@@ -73,6 +75,7 @@ class Pending:
             else:
                 self.runs.append((track, start, stop))
         self.ended += later.ended
+        self.params += later.params
         self.points += later.points
 
     def batch(self, writer: str, host: str) -> Batch:
@@ -82,14 +85,14 @@ class Pending:
             xs, ys = track.series.read(start, stop)
             points.append(PointRun(track.execution.id, track.series.key, xs, ys))
         return Batch(list(self.executions), list(self.visitors), list(self.metrics), points, list(self.ended),
-                     writer=writer, seq=self.seq, host=host)
+                     list(self.params), writer=writer, seq=self.seq, host=host)
 
     def drop_points(self) -> int:
         dropped, self.runs, self.points = self.points, [], 0
         return dropped
 
     def __bool__(self) -> bool:
-        return bool(self.executions or self.visitors or self.metrics or self.runs or self.ended)
+        return bool(self.executions or self.visitors or self.metrics or self.runs or self.ended or self.params)
 
 
 class Backlog:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..definitions import MetricGroup, MetricScale
+from ..params import Param
 
 Floats = npt.NDArray[np.float64]
 
@@ -101,6 +102,8 @@ class Batch:
     """(execution id, definition): new or changed definitions."""
     points: list[PointRun] = field(default_factory=list)
     ended: list[ExecutionRecord] = field(default_factory=list)
+    params: list[tuple[str, dict[str, Param]]] = field(default_factory=list)
+    """(execution id, hyperparameters): added or replaced by name."""
     writer: str = ""
     """The writing sink's id (unique per process and sink); with ``seq``, the batch's identity."""
     seq: int = 0
@@ -109,7 +112,7 @@ class Batch:
     """The writing process's host, kept with its points (see ``read_points``' ``exclude_pid``)."""
 
     def __bool__(self) -> bool:
-        return bool(self.executions or self.visitors or self.metrics or self.points or self.ended)
+        return bool(self.executions or self.visitors or self.metrics or self.points or self.ended or self.params)
 
 
 @dataclass
@@ -182,6 +185,9 @@ class Store(Protocol):
 
     def read_series(self, execution_id: str, key: str) -> tuple[Floats, Floats]:
         """Every stored point of one metric, as float64 arrays."""
+
+    def read_params(self, execution_id: str) -> dict[str, Param]:
+        """The hyperparameters of an execution, in the order they were first set."""
 
     def read_points(
         self, execution_id: str, after: int = 0, *, exclude_pid: int | None = None, limit: int | None = None

@@ -28,10 +28,20 @@ from .records import StoreError
 APPLICATION_ID = 0x63664C78
 """``PRAGMA application_id`` of a cellflux store ("cfLx")."""
 
-SCHEMA_VERSION = 2
-"""``PRAGMA user_version`` of the format written here."""
+SCHEMA_VERSION = 3
+"""``PRAGMA user_version`` of the format written here (2 added ``params``, 3 the process columns)."""
 
-TABLES = (  # version 1
+PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS params (
+        id INTEGER PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (execution_id, key)
+    )"""
+"""Hyperparameters, one row each; ``value`` is a JSON scalar, so numbers stay numbers."""
+
+
+TABLES = (  # version 1, and params (IF NOT EXISTS: migration 1 finds it made)
     """CREATE TABLE executions (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
@@ -70,11 +80,13 @@ TABLES = (  # version 1
         y BLOB NOT NULL
     )""",
     "CREATE INDEX points_by_metric ON points (metric_id)",
+    PARAMS_TABLE,
 )
 
-UPGRADES: dict[int, tuple[str, ...]] = {
-    # 2: the process of each execution (host, rank in a distributed job), so
-    # that the ranks of a job are grouped into one run.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (PARAMS_TABLE,),
+    # 2 to 3: the process of each execution (host, rank in a distributed job),
+    # so that the ranks of a job are grouped into one run.
     2: (
         "ALTER TABLE executions ADD COLUMN host TEXT",
         "ALTER TABLE executions ADD COLUMN rank INTEGER",
@@ -84,7 +96,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "CREATE INDEX executions_by_job ON executions (job, name, occurrence)",
     ),
 }
-"""Statements that bring a store from the version before to this one."""
+"""Statements that bring a store of version N (the key) to N + 1."""
 
 BUSY_WAIT = 0.1
 """SQLite's own busy handler waits this long; the retry loop below waits longer."""
@@ -208,11 +220,11 @@ def _create(conn: sqlite3.Connection, path: str) -> None:
             for statement in TABLES:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            version = 1
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in UPGRADES[step]:
+        for old in range(max(version, 1), SCHEMA_VERSION):
+            for statement in MIGRATIONS[old]:
                 conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version < SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

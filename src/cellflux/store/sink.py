@@ -20,6 +20,7 @@ import uuid
 import weakref
 from typing import TYPE_CHECKING
 
+from ..params import Param
 from ..execution import ExecutionHandle
 from ..identity import process_identity
 from ..sink import Delivery
@@ -84,6 +85,7 @@ class StoreSink:
         """Executions written here -> whether this process owns them (writes their status)."""
         self._started: list[Execution] = []
         self._ended: list[Execution] = []
+        self._params: list[tuple[str, dict[str, Param]]] = []
         self._tracks: list[Track] = []
         self._outage = Outage(store.path, self._backlog.limit, getattr(store, "timeout", "?"))
         self._dropped_reported = 0
@@ -122,6 +124,13 @@ class StoreSink:
             return
         with self._queue_lock:
             self._ended.append(execution)
+        self._poke()
+
+    def params_changed(self, execution: Execution) -> None:
+        if execution not in self._executions:
+            return
+        with self._queue_lock:
+            self._params.append((execution.id, execution.params))
         self._poke()
 
     def handle(self, execution: Execution) -> ExecutionHandle | None:
@@ -199,7 +208,7 @@ class StoreSink:
             self._wake.set()
 
     def _has_work(self) -> bool:
-        return bool(self._tracks or self._started or self._ended or self._backlog.queue)
+        return bool(self._tracks or self._started or self._ended or self._params or self._backlog.queue)
 
     def _run(self) -> None:
         while not self._stopping:
@@ -222,7 +231,7 @@ class StoreSink:
                     with self._send_lock:
                         self._send()
                 except Exception as error:  # keep the thread alive: the next batch may do
-                    self._fault(error)
+                    self._outage.fault(error, self._backlog.dropped)
 
     def _collect(self) -> None:
         """Take everything new into the backlog; caller holds ``_queue_lock`` (no I/O here)."""
@@ -230,6 +239,7 @@ class StoreSink:
         self._started, self._ended = [], []
         owned = self._executions
         pending = take(self._backlog.last_seq + 1, started, ended, owned, self._tracks)
+        pending.params, self._params = self._params, []
         if ended:
             done = set(ended)
             self._tracks = [t for t in self._tracks if t.execution not in done]
@@ -254,7 +264,7 @@ class StoreSink:
                 with self._queue_lock:
                     pending.in_flight = False
                     pending.frozen = self.store.retries
-                self._fault(error)
+                self._outage.fault(error, self._backlog.dropped)
                 return
             with self._queue_lock:
                 pending.in_flight = False
@@ -263,17 +273,11 @@ class StoreSink:
         if self._outage.failing:
             self._outage.recovered(self._backlog.dropped)
 
-    def _fault(self, error: Exception) -> None:
-        self._outage.fault(error, self._backlog.dropped)
-
     def _after_fork_child(self) -> None:
         # The parent writes what it reported before the fork; the child writes only
         # its own points, from a thread and a connection of its own, as a new writer.
-        self._queue_lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread = None
-        self._idle = False
+        self._queue_lock, self._send_lock, self._wake = threading.Lock(), threading.Lock(), threading.Event()
+        self._thread, self._idle = None, False
         self._writer = uuid.uuid4().hex
         self._host = process_identity().host
         self._backlog = Backlog(self._backlog.limit)
@@ -281,8 +285,7 @@ class StoreSink:
         self._dropped_reported = 0
         # Inherited executions are the parent's: it writes their rows and status.
         self._executions = dict.fromkeys(self._executions, False)
-        self._started = []
-        self._ended = []
+        self._started, self._ended, self._params = [], [], []
         for track in self._tracks:
             track.cursor = len(track.series)
 

@@ -25,7 +25,7 @@ import psycopg
 
 from ..records import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_CLASS = 0x63664C78
 """First key of cellflux's advisory locks ("cfLx"); the second is 0 for the schema, else an execution's."""
 
@@ -76,9 +76,19 @@ CREATE: tuple[str, ...] = (  # version 1
 )
 
 UPGRADES: dict[int, tuple[str, ...]] = {
-    # 2: the process of each execution and point (host, rank), for distributed
-    # jobs, and the ledger of committed batches, for retries that never duplicate.
+    # 2: hyperparameters (as the SQLite store's version 2).
     2: (
+        """CREATE TABLE cellflux.params (
+            id bigserial PRIMARY KEY,
+            execution_id text NOT NULL,
+            key text NOT NULL,
+            value text NOT NULL,
+            UNIQUE (execution_id, key)
+        )""",
+    ),
+    # 3: the process of each execution and point (host, rank), for distributed
+    # jobs, and the ledger of committed batches, for retries that never duplicate.
+    3: (
         "ALTER TABLE cellflux.executions ADD COLUMN host text, ADD COLUMN rank integer, "
         "ADD COLUMN world_size integer, ADD COLUMN job text, ADD COLUMN occurrence integer",
         "CREATE INDEX executions_by_job ON cellflux.executions (job, name, occurrence)",

@@ -15,6 +15,7 @@ commits later (see ``serialise_writers``).
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Collection, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 import psycopg
 
 from ...identity import process_identity
+from ...params import Param
 from .. import forking
 from .. import rows as codec
 from ..records import Batch, ExecutionRecord, Floats, MetricRecord, PointBatch
@@ -195,6 +197,11 @@ class PostgresStore:
         sql = f"SELECT {codec.METRIC_COLUMNS} FROM cellflux.metrics WHERE execution_id = %s ORDER BY id"
         found = [decode_row(row) for row in self._query(sql, (execution_id,))]
         return {row[0]: codec.metric(row) for row in found}
+
+    def read_params(self, execution_id: str) -> dict[str, Param]:
+        rows = self._query("SELECT key, value FROM cellflux.params WHERE execution_id = %s ORDER BY id",
+                           (execution_id,))
+        return {decode(key): json.loads(decode(value)) for key, value in rows}
 
     def read_series(self, execution_id: str, key: str) -> tuple[Floats, Floats]:
         rows = self._query(

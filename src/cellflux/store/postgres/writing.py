@@ -12,6 +12,7 @@ touched, delivered at commit.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Any
 
@@ -65,7 +66,7 @@ def write_batch(
         if done.rowcount == 0:
             return False  # committed before, its answer lost: nothing more to do
     touched = {r.id for r in (*batch.executions, *batch.visitors, *batch.ended)}
-    touched |= {eid for eid, _ in batch.metrics} | {run.execution_id for run in batch.points}
+    touched |= {eid for eid, _ in (*batch.metrics, *batch.params)} | {run.execution_id for run in batch.points}
     if serialise and batch.points:
         for key in sorted({lock_key(run.execution_id) for run in batch.points}):
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (schema.LOCK_CLASS, key))
@@ -94,6 +95,13 @@ def write_batch(
                 "INSERT INTO cellflux.points (execution_id, metric_id, pid, host, x, y) "
                 "VALUES (%s, %s, %s, %s, %b, %b)",
                 rows,
+            )
+        if batch.params:
+            cur.executemany(
+                "INSERT INTO cellflux.params (execution_id, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (execution_id, key) DO UPDATE SET value = excluded.value",
+                [(eid, encode(key), encode(json.dumps(value))) for eid, table in batch.params
+                 for key, value in table.items()],
             )
         if batch.ended:
             cur.executemany(
