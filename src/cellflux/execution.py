@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .definitions import MetricGroup, MetricScale, merge
 from .config import masked
-from .identity import ProcessIdentity, process_identity
+from .identity import ProcessIdentity, next_occurrence, process_identity
 from .params import Param, flatten
 from .series import Series
 from .throttle import KeyState
@@ -84,18 +84,6 @@ class Host(Protocol):
 
 
 _ids = itertools.count(1)
-_occurrences: dict[str, int] = {}
-_occurrences_lock = threading.Lock()
-
-
-def _next_occurrence(name: str) -> int:
-    # Ranks of a distributed job run the same program: the k-th execution called
-    # ``name`` on one rank is the k-th on every other, which groups them without
-    # any exchange between the ranks.
-    with _occurrences_lock:
-        count = _occurrences.get(name, 0) + 1
-        _occurrences[name] = count
-        return count
 
 
 class Execution:
@@ -124,7 +112,7 @@ class Execution:
         self.ended_at: float | None = None
         self.pid = os.getpid()
         self.process: ProcessIdentity = process_identity()
-        self.occurrence = _next_occurrence(name) if id is None else 0
+        self.occurrence = next_occurrence(name) if id is None else 0
         """0 for a stand-in of another process's execution (``cf.attach``)."""
         self.thread_id = threading.get_ident()
         self.seq = next(_ids)

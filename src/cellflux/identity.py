@@ -114,6 +114,22 @@ def process_identity() -> ProcessIdentity:
     return found
 
 
+_occurrences: dict[str, int] = {}
+
+
+def next_occurrence(name: str) -> int:
+    """How many executions called ``name`` this process has started, this one included.
+
+    Ranks of a distributed job run the same program: the k-th execution called
+    ``name`` on one rank is the k-th on every other, which groups them without
+    any exchange between the ranks.
+    """
+    with _lock:
+        count = _occurrences.get(name, 0) + 1
+        _occurrences[name] = count
+        return count
+
+
 def set_identity(
     *,
     host: Any = _UNSET,
