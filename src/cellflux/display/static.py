@@ -30,16 +30,17 @@ from typing import Any
 import numpy as np
 
 from ..definitions import MetricGroup, MetricScale
-from .decimate import Decimator, Floats
-from .layout import PALETTE, ChartSpec, layout, time_unit
-from .chart_svg import FONT, MUTED, TEXT, LineData, Piece, chart_svg
-from .escape import esc
-from .static_text import BarData, StatRow, bars_table, chart_alt, stats_table
 from .bar_text import ProgressTally, progress_numbers
+from .chart_svg import FONT, MUTED, TEXT, LineData, Piece, chart_svg
+from .decimate import Decimator, Floats
+from .escape import esc
+from .layout import PALETTE, ChartSpec, layout, time_unit
+from .static_text import BarData, StatRow, bars_table, chart_alt, stats_table
 
 __all__ = ["BoardView", "SeriesView", "board_view", "format_duration", "render_html"]
 
 STATUS_COLOURS = {"running": "#1976d2", "succeeded": "#388e3c", "interrupted": "#f57c00", "failed": "#d32f2f"}
+"""The execution's status in the header, as on the live board."""
 STATIC_POINTS = 1200
 """Points per drawn line: two per pixel column of the plot, so no spike is lost to the eye."""
 _READ_CHUNK = 1 << 20

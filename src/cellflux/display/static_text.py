@@ -22,9 +22,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .bar_text import format_bar
 from .chart_svg import MUTED
 from .escape import esc
-from .bar_text import format_bar
 
 __all__ = ["BarData", "StatRow", "bars_table", "chart_alt", "fmt_value", "stats_table"]
 
