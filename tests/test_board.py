@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from html.parser import HTMLParser
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 
 import cellflux as cf
 from cellflux.display.board import WIDGET_MIME, Board, BoardSink
+from cellflux.display.chart import Chart
+from cellflux.display.layout import AxisSpec, ChartSpec, LineSpec
 from cellflux.display.ticker import Budget, Ticker
 from cellflux.runtime import Runtime
 
@@ -104,7 +107,7 @@ def test_named_scales_share_an_axis_unnamed_ones_do_not(screen: tuple[Screen, Bo
     assert [a.label for a in g.figure.axes[1:]] == ["loss (nats)", "lr", "grad"]
     assert [a.side for a in g.figure.axes[1:]] == ["left", "right", "left"]
     assert g.spec.lines[0].axis == g.spec.lines[1].axis == 0
-    assert alone.figure.title == "alone" and alone.x_axis.label == "time (s)"
+    assert shown(alone.title.value) == ("alone", "alone") and alone.x_axis.label == "time (s)"
 
 
 def test_progress_bars_reach_n_of_n(screen: tuple[Screen, BoardSink]) -> None:
@@ -128,7 +131,7 @@ def test_progress_bars_reach_n_of_n(screen: tuple[Screen, BoardSink]) -> None:
     # bars sit above their group's chart
     children = boards[0].box.children
     assert children.index(widget) == len(children) - 2
-    assert boards[0].charts[0].figure in children[-1].children
+    assert children[-1] is boards[0].charts[0].row
 
 
 def test_final_values_always_arrive(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
@@ -206,13 +209,42 @@ def test_non_finite_values_are_gaps(screen: tuple[Screen, BoardSink], rt: Runtim
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+class _Line(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def shown(markup: str) -> tuple[str, str | None]:
+    """What a browser makes of a title line: its text, and its title attribute (one div, nothing else)."""
+    parser = _Line()
+    parser.feed(markup)
+    parser.close()
+    ((tag, attrs),) = parser.tags
+    assert tag == "div" and not any(name.startswith("on") for name in attrs)
+    return parser.text, attrs.get("title")
+
+
 def test_hostile_key_reaches_the_front_end_only_as_text(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
     _, sink = screen
     m = cf.Metric(HOSTILE, group=cf.MetricGroup(HOSTILE, units=HOSTILE), scale=cf.MetricScale(units=HOSTILE))
-    m.record(1.0)
-    for _ in cf.progress(range(2), key=HOSTILE + "p"):
-        pass
-    rt.flush()
+    boards: list[Board] = []
+
+    @cf.task(name=HOSTILE + "t")
+    def run() -> None:
+        m.record(1.0)
+        for _ in cf.progress(range(2), key=HOSTILE + "p"):
+            pass
+        boards.append(board_of(sink, cf.current_execution()))
+
+    run()
     html_values = []
     for _, kind, data in RecordingComm.log:
         state = data.get("state", {})
@@ -221,8 +253,13 @@ def test_hostile_key_reaches_the_front_end_only_as_text(screen: tuple[Screen, Bo
             html_values.append(str(state.get("value", "")))
     assert html_values and all("<img" not in v for v in html_values)
     assert any("&lt;img" in v for v in html_values)
-    board = board_of(sink, cf.current_execution())
-    assert board.charts[0].figure.title == HOSTILE  # bqplot draws titles and labels as text
+    board = boards[0]
+    chart = board.charts[0]
+    # The title line shows the name as text and has it whole in a title attribute, with the y label cut on the axis.
+    assert shown(chart.title.value) == (HOSTILE, f"{HOSTILE}\naxis: {HOSTILE} ({HOSTILE})")
+    assert shown(board.header.value) == (f"{HOSTILE}t · succeeded",) * 2
+    assert chart.x_axis.label == HOSTILE  # bqplot draws axis labels as SVG text
+    assert chart.y_axes[0].label == "<img src=x onerror=a…lert(1)>)"
 
 
 def test_board_repr_is_clean(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
@@ -231,3 +268,64 @@ def test_board_repr_is_clean(screen: tuple[Screen, BoardSink], rt: Runtime) -> N
     board = board_of(sink, cf.current_execution())
     assert "object at 0x" not in repr(board)
     assert "object at 0x" not in board.mimebundle()["text/plain"]
+
+
+def test_every_scale_gets_its_range_from_the_kernel(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    # bqplot left to compute a domain from the data breaks on a single small value (ranges.py).
+    _, sink = screen
+    group = cf.MetricGroup("g", units="step")
+    wide = cf.Metric("wide", group=group, throttle=None)
+    lr = cf.Metric("lr", group=group, scale=cf.MetricScale("lr"), throttle=None)
+    for step in range(100):
+        wide.record(float(step * 100), at=step)
+    lr.record(0.001, at=0)
+    rt.flush()
+    (chart,) = board_of(sink, cf.current_execution()).charts
+    scales = [chart.x_scale, *chart.y_scales]
+    assert all(not scale.allow_padding for scale in scales)
+    assert (chart.x_scale.min, chart.x_scale.max) == (0.0, 100.0)
+    assert (chart.y_scales[0].min, chart.y_scales[0].max) == (0.0, 11000.0)
+    low, high = chart.y_scales[1].min, chart.y_scales[1].max
+    assert low < 0.001 < high and high - low < 0.001  # one value: a narrow range around it, never zero wide
+
+
+def test_a_range_goes_out_before_the_line_it_holds(
+    screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock
+) -> None:
+    _, sink = screen
+    m = cf.Metric("m", throttle=None)
+    m.record(1.0)
+    sink.ticker.tick_all()
+    (chart,) = board_of(sink, cf.current_execution()).charts
+    ids = {chart.y_scales[0].comm.comm_id: "scale", chart.lines["m"].mark.comm.comm_id: "line"}
+    start = len(RecordingComm.log)
+    m.record(1000.0)
+    clock.advance(0.1)
+    sink.ticker.tick_all()
+    sent = [ids[cid] for cid, _ in updates(start) if cid in ids]
+    assert sent == ["scale", "line"]
+    assert chart.y_scales[0].max >= 1000.0
+
+
+def test_a_range_held_back_by_the_budget_goes_out_later(
+    screen: tuple[Screen, BoardSink], rt: Runtime, clock: FakeClock
+) -> None:
+    _, sink = screen
+    m = cf.Metric("m", throttle=None)
+    m.record(1.0)
+    board = board_of(sink, cf.current_execution())
+    board.tick(1 << 30)
+    (chart,) = board.charts
+    m.record(5000.0)
+    clock.advance(0.1)
+    assert board.tick(0) == 0  # no message allowed: everything waits
+    assert chart.y_scales[0].max < 5000.0
+    board.tick(1 << 30)
+    assert chart.y_scales[0].max >= 5000.0 and chart.lines["m"].mark.y[-1] == 5000.0
+
+
+def test_a_chart_without_points_yet_shows_its_bounds_or_0_to_1(screen: tuple[Screen, BoardSink]) -> None:
+    spec = ChartSpec("empty", "time (s)", None, None, [AxisSpec("acc (%)", 0, None, "left", 0)], [LineSpec("acc", 0)])
+    chart = Chart(spec)
+    assert not [w for w, _ in chart.changes() if w in (chart.x_scale, *chart.y_scales)]  # as created
+    assert (chart.x_scale.min, chart.x_scale.max, chart.y_scales[0].min, chart.y_scales[0].max) == (0, 1, 0, 1)

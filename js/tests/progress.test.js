@@ -171,6 +171,16 @@ describe("render", () => {
     expect(document.querySelector("img")).toBeNull();
   });
 
+  it("keeps a long label whole on hover: its title attribute, as text", () => {
+    const payload = `"'><script>window.__pwned=1</script>${" and a very long progress key".repeat(4)}`;
+    const { el, model } = mount({ labels: [payload], states: ["running"], data: pack([[1, 2, 1, 1]]) });
+    const label = rowsOf(el)[0].querySelector(".cellflux-progress-label");
+    expect(label.getAttribute("title")).toBe(payload);
+    expect(el.querySelector("script")).toBeNull();
+    model.set("labels", ["short"]);
+    expect(label.getAttribute("title")).toBe("short");
+  });
+
   it("reads a DataView with a non-zero byteOffset", () => {
     const data = pack([[37, 100, 12, 3.1]], { offset: 24 });
     expect(data.byteOffset).toBe(24);

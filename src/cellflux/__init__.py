@@ -7,10 +7,12 @@
 
 from __future__ import annotations
 
+from .counter import Progress
 from .definitions import MetricGroup, MetricScale
 from .execution import Execution
 from .metric import Metric
 from .progress import progress
+from .runs import Run, run
 from .runtime import get_runtime
 from .store import SQLiteStore, StoredExecution, StoreError, attach, executions, stored_execution
 from .tasks import current_execution, task, workflow
@@ -32,6 +34,8 @@ __all__ = [
     "Metric",
     "MetricGroup",
     "MetricScale",
+    "Progress",
+    "Run",
     "SQLiteStore",
     "StoreError",
     "StoredExecution",
@@ -41,6 +45,7 @@ __all__ = [
     "executions",
     "flush",
     "progress",
+    "run",
     "show",
     "stored_execution",
     "task",

@@ -7,13 +7,15 @@ import itertools
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .definitions import MetricGroup, MetricScale, merge
+from .params import Param, flatten
 from .series import Series
 from .throttle import KeyState
+from .values import check_encodable
 
 if TYPE_CHECKING:
     from .series import Floats
@@ -68,6 +70,10 @@ class Host(Protocol):
         """How another process reaches ``execution``: as the runtime's sinks say."""
         ...
 
+    def params_changed(self, execution: Execution) -> None:
+        """``execution.set_params()`` was called: tell the sinks."""
+        ...
+
 
 _ids = itertools.count(1)
 
@@ -102,6 +108,10 @@ class Execution:
         self.scales: dict[tuple[str, str], MetricScale] = {}
         self.metrics: dict[str, tuple[str | None, MetricScale | None]] = {}
         self.lock = threading.Lock()
+        self._params: dict[str, Param] = {}
+        self.on_end: list[Callable[[str], None]] = []
+        """Called with the final status just before this execution ends: runs
+        started inside it (``cf.run``) that their code did not end."""
 
     def __repr__(self) -> str:
         return f"Execution({self.name!r}, id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
@@ -119,6 +129,31 @@ class Execution:
     def buffers(self) -> dict[str, Series]:
         """Each metric key recorded in this execution, with its points."""
         return {key: state.series for key, state in list(self.states.items())}
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """The hyperparameters stored with this execution (a copy), see :meth:`set_params`."""
+        with self.lock:
+            return dict(self._params)
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        """Add or replace hyperparameters of this execution: stored with it, shown under its board.
+
+        Nested mappings become dotted names; values other than numbers,
+        booleans, text and None are kept as text (see :mod:`cellflux.params`).
+
+        >>> # cf.current_execution().set_params({"lr": 1e-3, "optimizer": {"name": "adam"}})
+        """
+        if not isinstance(params, Mapping):
+            raise TypeError(f"set_params(): expected a mapping, got {type(params).__name__}")
+        table = flatten(params)
+        for key, value in table.items():
+            check_encodable("set_params()", "name", key)
+            if isinstance(value, str):
+                check_encodable("set_params()", f"value of {key!r}", value)
+        with self.lock:
+            self._params.update(table)
+        self.runtime.params_changed(self)
 
     def series(self, key: str) -> tuple[Floats, Floats]:
         """Copies of the ``(x, y)`` values of ``key`` reported so far."""

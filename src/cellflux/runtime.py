@@ -97,6 +97,8 @@ class Runtime:
         """End an execution: report every pending point, then tell the sinks."""
         if exe.status is not ex.RUNNING:
             return
+        for end_inner in list(reversed(exe.on_end)):  # runs started inside it end first, with its status
+            end_inner(status)
         self.disarm_all()
         exe.finish(status)
         with self._lock:
@@ -131,12 +133,13 @@ class Runtime:
                 self._task_threads[tid] = self._task_threads.get(tid, 0) + 1
             self._update_gating()
 
-    def task_exited(self, is_async: bool) -> None:
+    def task_exited(self, is_async: bool, thread: int | None = None) -> None:
+        """A task (or run) left ``thread`` (by default this one)."""
         with self._lock:
             if is_async:
                 self._async_tasks -= 1
             else:
-                tid = threading.get_ident()
+                tid = threading.get_ident() if thread is None else thread
                 depth = self._task_threads.get(tid, 0) - 1
                 if depth > 0:
                     self._task_threads[tid] = depth
@@ -191,6 +194,10 @@ class Runtime:
     def series_finished(self, series: Series) -> None:
         """A progress loop ended: sinks that show progress may close its line now."""
         self._notify("series_finished", series, optional=True)
+
+    def params_changed(self, execution: Execution) -> None:
+        """``execution.set_params()`` was called: sinks that keep hyperparameters take them."""
+        self._notify("params_changed", execution, optional=True)
 
     def handle(self, execution: Execution) -> ExecutionHandle:
         """How another process reaches ``execution``: from the first sink that can tell."""

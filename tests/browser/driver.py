@@ -55,14 +55,19 @@ const cfZeroOffset = (fig) => {
   const m = tick?.getScreenCTM();
   return m && starts.length ? m.e - Math.min(...starts) : null;
 };
+// A chart's title is a Label above its figure; its names are in the latest/min/max table beside it.
+const cfTitle = (fig) => fig.closest('.cellflux-chart')?.querySelector('.cellflux-chart-title')?.textContent ?? '';
+const cfNames = (fig) => Array.from(fig.closest('.widget-hbox')?.querySelectorAll('table.cellflux-stats .cellflux-name') ?? [])
+  .map((t) => t.textContent);
 const cfFigures = () => Array.from(document.querySelectorAll('.jp-OutputArea .bqplot.figure')).map((fig) => {
   const axes = Array.from(fig.querySelectorAll('g.axis')).filter((a) => !a.closest('.g_legend') && a.querySelector('path.domain'));
   const label = (a) => a.querySelector('text.axislabel')?.textContent ?? '';
   return {
-    title: fig.querySelector('text.mainheading')?.textContent ?? '',
+    title: cfTitle(fig),
     cell: cfCellIndex(fig),
     lines: Array.from(fig.querySelectorAll('g.curve path.line')).map(cfPoints),
-    legend: Array.from(fig.querySelectorAll('.g_legend text.legendtext')).map((t) => t.textContent),
+    legend: cfNames(fig),
+    bqplotLegend: fig.querySelectorAll('.g_legend text.legendtext').length,
     xLabels: axes.filter((a) => cfAxisVertical(a) === false).map(label),
     zeroOffset: cfZeroOffset(fig),
     yLabels: axes.filter((a) => cfAxisVertical(a) === true).map(label),
@@ -93,6 +98,7 @@ class Figure:
     cell: int
     lines: list[int]
     legend: list[str]
+    """Names in the latest/min/max table: the chart's one legend."""
     x_labels: list[str]
     y_labels: list[str]
     zero_offset: float | None

@@ -50,6 +50,8 @@ def test_quickstart_final(open_notebook: Callable[..., Any], shoot: Callable[...
             else:
                 assert drawn == expected, f"{title}: {drawn} points drawn, {expected} recorded"
 
+    # One legend per chart, the table: no bqplot legend box over the lines.
+    assert nb.evaluate("return document.querySelectorAll('.jp-OutputArea .g_legend text.legendtext').length;") == 0
     bars = nb.bars()
     assert [(b.label, b.state) for b in bars] == [(label, "done") for label, _ in BARS]
     for bar, (label, n) in zip(bars, BARS):

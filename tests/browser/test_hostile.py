@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from cellflux.display.chart import Y_LABEL
+from cellflux.display.labels import shorten
+
 pytestmark = pytest.mark.browser
 
 KEY = '<img src=x onerror="window.__pwned=1">'
@@ -16,6 +19,10 @@ GROUP = "<script>window.__pwned=2</script>"
 UNITS = '"><svg onload="window.__pwned=3">'
 TASK = "<iframe src=\"javascript:parent.__pwned=4\"></iframe>"
 BAR = "<img src=y onerror=window.__pwned=5>"
+# Long ones too: cut with an ellipsis where they are drawn, whole (and inert) in their tooltips.
+LONG_KEY = """"'><img src=w onerror=window.__pwned=6>""" + " and a metric key too long for its table" * 2
+LONG_GROUP = """"'><script>window.__pwned=7</script>""" + " and a group name far wider than its chart" * 4
+LONG_TASK = '<img src=z onerror="window.__pwned=8">' + " and a task name far wider than its board" * 4
 
 HOSTILE = f'''
 import time
@@ -34,18 +41,43 @@ def run():
 
 
 run()
+
+long_metric = cf.Metric({LONG_KEY!r}, group=cf.MetricGroup({LONG_GROUP!r}), scale=cf.MetricScale(units="%"))
+
+
+@cf.task(name={LONG_TASK!r})
+def run_long():
+    for step in range(5):
+        long_metric.record(step, at=step)
+
+
+run_long()
 print("hostile-" + "done")
 '''
 
 # Where each payload must show up, as text: (CSS selector inside the cell's output, payload).
 PLACES = [
-    ("text.mainheading", GROUP),  # the chart title is the group name
-    (".g_legend text.legendtext", KEY),  # the legend names the metric
-    ("text.axislabel", f"{KEY} ({UNITS})"),  # the y label carries the units
+    (".cellflux-chart-title", GROUP),  # the chart title is the group name
+    ("table.cellflux-stats .cellflux-name", KEY),  # the table, the chart's legend, names the metric
+    ("text.axislabel", shorten(f"{KEY} ({UNITS})", Y_LABEL)),  # the y label carries the units, cut to fit
     ("text.axislabel", UNITS),  # the x label is the group's units
     ("table.cellflux-stats th", f"■ {KEY}"),  # the latest/min/max table
     (".cellflux-progress-label", BAR),  # the progress bar
-    (".widget-label", f"{TASK} · succeeded"),  # the board header
+    (".cellflux-header", f"{TASK} · succeeded"),  # the board header
+    (".cellflux-chart-title", LONG_GROUP),
+    ("table.cellflux-stats .cellflux-name", LONG_KEY),
+    (".cellflux-header", f"{LONG_TASK} · succeeded"),
+]
+# Where the whole text is on hover, in a title attribute: (selector, text), and whether the
+# element is cut (its text wider than its box, so CSS shows an ellipsis; None: either).
+TITLES = [
+    (".cellflux-chart-title .cellflux-line", f"{GROUP}\naxis: {KEY} ({UNITS})", False),  # the y label was cut
+    ("table.cellflux-stats .cellflux-name", KEY, None),  # cut or not, by the font
+    (".cellflux-progress-label", BAR, None),
+    (".cellflux-header .cellflux-line", f"{TASK} · succeeded", False),
+    (".cellflux-chart-title .cellflux-line", f"{LONG_GROUP}\naxis: {LONG_KEY} (%)", True),
+    ("table.cellflux-stats .cellflux-name", LONG_KEY, True),
+    (".cellflux-header .cellflux-line", f"{LONG_TASK} · succeeded", True),
 ]
 
 
@@ -62,12 +94,24 @@ def test_hostile_names(open_notebook: Callable[..., Any], shoot: Callable[..., A
     )
     missing = [place for place, ok in zip(PLACES, found) if not ok]
     assert not missing, f"payloads not shown as text at: {missing}"
+    hover = nb.evaluate(
+        """return arg.map(([selector, text, cut]) => Array.from(document.querySelectorAll('.jp-OutputArea ' + selector))
+               .some((e) => e.getAttribute('title') === text && (cut === null || (e.scrollWidth > e.clientWidth) === cut)));""",
+        TITLES,
+    )
+    wrong = [place for place, ok in zip(TITLES, hover) if not ok]
+    seen = nb.evaluate(
+        """return arg.map(([selector]) => Array.from(document.querySelectorAll('.jp-OutputArea ' + selector))
+               .map((e) => [e.getAttribute('title'), e.scrollWidth, e.clientWidth]));""",
+        wrong,
+    )
+    assert not wrong, f"whole text not in a title attribute, or not cut as expected, at: {wrong}; seen: {seen}"
 
     # Nothing was parsed as markup inside the outputs, and nothing ran.
     injected = nb.evaluate(
         "return document.querySelectorAll("
         "'.jp-OutputArea img[src=\"x\"], .jp-OutputArea img[src=\"y\"], .jp-OutputArea script, "
-        ".jp-OutputArea iframe, .jp-OutputArea svg[onload]').length;"
+        ".jp-OutputArea iframe, .jp-OutputArea svg[onload], .jp-OutputArea img[src=\"w\"], .jp-OutputArea img[src=\"z\"]').length;"
     )
     assert injected == 0
     nb.page.wait_for_timeout(500)  # an onerror handler would have fired by now

@@ -62,7 +62,7 @@ window.cfDraws = [];
 let last = 0;
 const count = () => {
   const fig = Array.from(document.querySelectorAll('.jp-OutputArea .bqplot.figure'))
-    .find((f) => f.querySelector('text.mainheading')?.textContent === 'latency');
+    .find((f) => cfTitle(f) === 'latency');
   return fig ? Array.from(fig.querySelectorAll('g.curve path.line')).reduce((n, p) => n + cfPoints(p), 0) : 0;
 };
 new MutationObserver(() => {

@@ -18,7 +18,9 @@ import ipywidgets
 from .. import config
 from ..warn import warn
 from .chart import Chart
+from .labels import line_markup, text_line
 from .layout import ChartSpec, layout
+from .params_table import ParamsView, params_html, params_of, params_text
 from .progress_bar import ProgressBars
 from .remote import RemoteFeed, feed_for
 from .ticker import Ticker
@@ -42,9 +44,8 @@ class Board:
         self.colours = colours if colours is not None else {}
         """Line colour by metric key, where the palette order is not wanted (overlays)."""
         self.series: dict[str, Any] = {}
-        self.header = ipywidgets.Label(value=self._title())
-        self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"))
-        self.box.add_class("cellflux-live")
+        self.header = text_line(self._title(), css_class="cellflux-header")
+        self.box = ipywidgets.VBox([self.header], layout=ipywidgets.Layout(width="100%"), _dom_classes=("cellflux-live",))
         self.charts: list[Chart] = []
         self.bars: list[tuple[ChartSpec, ProgressBars]] = []
         self.specs: list[ChartSpec] = []
@@ -57,8 +58,9 @@ class Board:
         self._lock = threading.Lock()
         self._structure_dirty = False
         self._starts: dict[str, tuple[int, float | None]] = {}
-        self._rows: dict[int, Any] = {}
         self._x_known = 0
+        self.params = ParamsView()
+        """The run's hyperparameters, under the charts."""
 
     def __repr__(self) -> str:
         return f"Board({self.execution.name!r}, {self.execution.status})"
@@ -109,23 +111,16 @@ class Board:
                         retired.append(chart)
                     chart = Chart(spec, offset, self.colours)
                 charts.append(chart)
-                row = self._rows.get(id(chart))
-                if row is None:
-                    row = ipywidgets.HBox([chart.figure, chart.stats],
-                                          layout=ipywidgets.Layout(width="100%", align_items="center"))
-                    self._rows[id(chart)] = row
-                    sent += 2
-                children.append(row)
+                children.append(chart.row)
                 offset += len(spec.lines)
+        if self.params.widget is not None:
+            children.append(self.params.widget)
         self.specs, self.charts, self.bars = specs, charts, bars
         if tuple(children) != self.box.children:
             self.box.children = tuple(children)
             sent += 1
         for chart in retired + list(old.values()):
             chart.close()
-            row = self._rows.pop(id(chart), None)
-            if row is not None:
-                row.close()
         return sent + sum(chart.messages for chart in self.charts + retired + list(old.values())) - before
 
     def tick(self, allowance: int, final: bool = False) -> int:
@@ -157,13 +152,18 @@ class Board:
             known = sum(1 for s in self.series.values() if s.x_auto is not None)
             if known != self._x_known:  # a first point tells whether x is time
                 self._x_known, self._structure_dirty = known, True
+            new_params, param_changes = self.params.changes(self.execution)
+            if new_params:
+                self._structure_dirty = True
+                sent += 1
             if self._structure_dirty:
                 self._structure_dirty = False
                 sent += self._rebuild(allowance)
             changes: list[tuple[Any, dict[str, Any]]] = []
-            title = self._title()
+            title = line_markup(self._title())
             if title != self.header.value:
                 changes.append((self.header, {"value": title}))
+            changes += param_changes
             for spec, widget in self.bars:
                 changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
             for chart in self.charts:
@@ -191,11 +191,7 @@ class Board:
 
     def _redirty(self, widget: Any) -> None:
         for chart in self.charts:
-            for line in chart.lines.values():
-                if line.mark is widget:
-                    line.dirty = True
-            if chart.stats is widget:
-                chart.stats_text = ""
+            chart.unsent(widget)
 
     def _bar(self, key: str) -> tuple[str, str, float, float | None, float, float | None]:
         series = self.series[key]
@@ -262,8 +258,11 @@ def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
     from .summary import summarize
 
     view = _View(execution, series)
-    html = f'<div class="cellflux-static">{render_html(view, images=True)}</div>{_HIDE_NEXT_TO_LIVE}'
-    return {"text/html": html, "text/plain": summarize(view)}
+    params = params_of(execution)
+    board = render_html(view, images=True) + params_html(params)
+    html = f'<div class="cellflux-static">{board}</div>{_HIDE_NEXT_TO_LIVE}'
+    text = summarize(view) + (f"\n{params_text(params)}" if params else "")
+    return {"text/html": html, "text/plain": text}
 
 
 class _View:

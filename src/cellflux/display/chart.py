@@ -1,11 +1,11 @@
-"""One chart of a board: a bqplot Figure, its lines and the latest/min/max table.
+"""One chart of a board: its title, a bqplot Figure of its lines, and the latest/min/max table.
 
-The only module that imports bqplot.
+The only module that imports bqplot. The table is the chart's one legend (colour
+swatch, name, numbers): bqplot's own legend box, drawn over the lines, is off.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from typing import Any
 
@@ -14,9 +14,13 @@ import ipywidgets
 import numpy as np
 
 from .decimate import Decimator
+from .labels import line_markup, name_cell, shorten, text_line
 from .layout import PALETTE, TIME_UNITS, ChartSpec
+from .ranges import axis_range
 
 MAX_POINTS = 2000
+Y_LABEL, X_LABEL = 30, 40
+"""Characters of an axis label drawn in full (about the plot's height and its narrowest width)."""
 
 
 class Line:
@@ -30,6 +34,7 @@ class Line:
         self.count = 0
         self.last = math.nan
         self.last_x = 0.0
+        self.first_x = math.inf
         self.min = math.inf
         self.max = -math.inf
         self.dirty = False
@@ -43,6 +48,7 @@ class Line:
         self.decimator.extend(xs, ys)
         self.last = float(ys[-1])
         self.last_x = max(self.last_x, float(np.nanmax(xs)))
+        self.first_x = min(self.first_x, float(np.nanmin(xs)))
         finite = ys[np.isfinite(ys)]
         if len(finite):
             self.min = min(self.min, float(finite.min()))
@@ -51,15 +57,20 @@ class Line:
 
 
 class Chart:
-    """The widgets of one ChartSpec: a Figure (if it has lines) and a stats table."""
+    """The widgets of one ChartSpec: ``row`` holds its title and Figure, and the stats table."""
 
     def __init__(self, spec: ChartSpec, palette_offset: int = 0, colours: dict[str, str] | None = None) -> None:
         self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper)
         self.palette_offset = palette_offset
         self.x_auto = spec.x_label == "time (s)"
         self.time_divisor = 1.0
-        self.x_scale = bqplot.LinearScale(min=spec.x_lower, max=spec.x_upper)
-        self.x_axis = bqplot.Axis(scale=self.x_scale, label=spec.x_label, side="bottom", grid_lines="solid")
+        self.ranges: dict[int, tuple[float, float]] = {}
+        """The (min, max) last handed out for each scale, by id: see ranges.py for why."""
+        self.x_scale = self._scale(spec.x_lower, spec.x_upper)
+        self.x_axis = bqplot.Axis(scale=self.x_scale, label=shorten(spec.x_label, X_LABEL), side="bottom",
+                                  grid_lines="solid")
+        self.title = text_line(spec.title, css_class="cellflux-chart-title", bold=True)
+        self.row: Any = None
         self.y_scales: list[Any] = []
         self.y_axes: list[Any] = []
         self.lines: dict[str, Line] = {}
@@ -68,7 +79,7 @@ class Chart:
         self.figure: Any = None
         self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"))
         self.stats_text = ""
-        self.messages = 3
+        self.messages = 6
         """Comm messages this chart has caused so far (opens and updates), for the budget."""
         self.grow(spec)
 
@@ -85,10 +96,10 @@ class Chart:
         """Add the axes and lines of ``spec`` that this chart does not have yet."""
         for index in range(len(self.spec.axes), len(spec.axes)):
             axis_spec = spec.axes[index]
-            scale = bqplot.LinearScale(min=axis_spec.lower, max=axis_spec.upper)
+            scale = self._scale(axis_spec.lower, axis_spec.upper)
             axis = bqplot.Axis(
-                scale=scale, side=axis_spec.side, label=axis_spec.label,
-                grid_lines="solid" if index == 0 else "none",
+                scale=scale, side=axis_spec.side, label=shorten(axis_spec.label, Y_LABEL),
+                grid_lines="solid" if index == 0 else "none", label_offset="50px",  # clear of the tick labels
             )
             if axis_spec.offset:
                 shift = 0.12 * axis_spec.offset
@@ -103,17 +114,18 @@ class Chart:
             mark = bqplot.Lines(
                 x=np.zeros(0), y=np.zeros(0),
                 scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
-                colors=[colour], labels=[line_spec.key], display_legend=True, stroke_width=1.5,
+                colors=[colour], labels=[line_spec.key], display_legend=False, stroke_width=1.5,
             )
             self.lines[line_spec.key] = Line(line_spec.key, mark)
             self.messages += 1
         if spec.x_label != self.spec.x_label:  # x_auto is known from the first point on
-            self.x_axis.label = spec.x_label
+            self.x_axis.label = shorten(spec.x_label, X_LABEL)
             self.x_auto = spec.x_label == "time (s)"
             self.messages += 1
         self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper,
                               list(spec.axes), list(spec.lines), list(spec.bars))
         self._colour_axes()
+        self._hover_text()
         if not self.lines:
             return
         marks = [line.mark for line in self.lines.values()]
@@ -121,17 +133,29 @@ class Chart:
         sides = [a.side for a in spec.axes]
         left = 70 + 60 * max((a.offset for a in spec.axes if a.side == "left"), default=0)
         right = 70 + 60 * max((a.offset for a in spec.axes if a.side == "right"), default=0) if "right" in sides else 20
-        margin = {"top": 40, "bottom": 45, "left": left, "right": right}
+        margin = {"top": 12, "bottom": 45, "left": left, "right": right}
         if self.figure is None:
             self.figure = bqplot.Figure(
-                marks=marks, axes=axes, title=spec.title, animation_duration=0,
-                legend_location="top-right", fig_margin=margin,
-                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height="280px", min_width="320px"),
+                marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
+                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height="260px", min_width="320px"),
             )
-            self.messages += 2
+            # One wrapping row, not a column in a row: the title (full width) on a line of its
+            # own, the figure and the table below it (the table under the figure when narrow).
+            self.row = ipywidgets.HBox([self.title, self.figure, self.stats], layout=ipywidgets.Layout(
+                width="100%", flex_flow="row wrap", align_items="center"), _dom_classes=("cellflux-chart",))
+            self.messages += 4
         else:
             with self.figure.hold_sync():
                 self.figure.marks, self.figure.axes, self.figure.fig_margin = marks, axes, margin
+            self.messages += 1
+
+    def _hover_text(self) -> None:
+        # The title's tooltip has the whole title, and the whole of any axis label cut short.
+        labels = [(self.spec.x_label, X_LABEL), *((axis.label, Y_LABEL) for axis in self.spec.axes)]
+        cut = [label for label, limit in labels if len(label) > limit]
+        markup = line_markup(self.spec.title, "\n".join([self.spec.title, *(f"axis: {label}" for label in cut)]), bold=True)
+        if self.title.value != markup:
+            self.title.value = markup
             self.messages += 1
 
     def _colour_axes(self) -> None:
@@ -147,10 +171,10 @@ class Chart:
 
     def close(self) -> None:
         """Close every widget of this chart (its comms), when the board rebuilds it."""
-        widgets: list[Any] = [self.stats, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
+        widgets: list[Any] = [self.stats, self.title, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
         widgets += [line.mark for line in self.lines.values()]
         if self.figure is not None:
-            widgets.append(self.figure)
+            widgets += [self.figure, self.row]
         for widget in widgets:
             widget.close()
         self.messages += len(widgets)
@@ -160,6 +184,7 @@ class Chart:
         out: list[tuple[Any, dict[str, Any]]] = []
         if self.x_auto:
             out += self._retime()
+        out += self._range_changes()  # before the lines, so no line arrives outside its axes
         for line in self.lines.values():
             if line.dirty:
                 line.dirty = False
@@ -171,6 +196,46 @@ class Chart:
             self.stats_text = text
             out.append((self.stats, {"value": text}))
         return out
+
+    def _range_changes(self) -> list[tuple[Any, dict[str, Any]]]:
+        drawn = [line for line in self.lines.values() if line.count]
+        first = 0.0 if self.x_auto and drawn else math.inf  # auto x counts from the start of the execution
+        wanted = [(self.x_scale, axis_range(
+            min([first, *(line.first_x for line in drawn)]) / self.time_divisor,
+            max((line.last_x for line in drawn), default=-math.inf) / self.time_divisor,
+            lower=self.spec.x_lower, upper=self.spec.x_upper, pad=0.0,
+        ))]
+        for index, scale in enumerate(self.y_scales):
+            on_axis = [line for line in drawn if self._axis_of(line.key) == index]
+            low = min((line.min for line in on_axis), default=math.inf)
+            high = max((line.max for line in on_axis), default=-math.inf)
+            axis_spec = self.spec.axes[index]
+            wanted.append((scale, axis_range(low, high, lower=axis_spec.lower, upper=axis_spec.upper)))
+        out: list[tuple[Any, dict[str, Any]]] = []
+        for scale, (low, high) in wanted:
+            if self.ranges.get(id(scale)) != (low, high):
+                self.ranges[id(scale)] = (low, high)
+                out.append((scale, {"min": low, "max": high}))
+        return out
+
+    def _scale(self, lower: float | None, upper: float | None) -> Any:
+        # Explicit min/max from the start, and no padding of bqplot's own: the axis shows the range sent.
+        low, high = axis_range(math.inf, -math.inf, lower=lower, upper=upper)
+        scale = bqplot.LinearScale(min=low, max=high, allow_padding=False)
+        self.ranges[id(scale)] = (low, high)
+        return scale
+
+    def _axis_of(self, key: str) -> int:
+        return next(spec.axis for spec in self.spec.lines if spec.key == key)
+
+    def unsent(self, widget: Any) -> None:
+        """``widget``'s changes did not go out (the message budget): offer them again next tick."""
+        for line in self.lines.values():
+            if line.mark is widget:
+                line.dirty = True
+        if self.stats is widget:
+            self.stats_text = ""
+        self.ranges.pop(id(widget), None)
 
     def _retime(self) -> list[tuple[Any, dict[str, Any]]]:
         # Auto x is seconds; past 3 minutes show minutes, past 3 hours hours.
@@ -191,11 +256,10 @@ class Chart:
             if not line.count:
                 continue
             cells = "".join(f'<td style="padding:0 6px">{_fmt(v)}</td>' for v in (line.last, line.min, line.max))
-            swatch = f'<span style="color:{self.colours[line.key]}">&#9632;</span> '
-            rows.append(f'<tr><th style="text-align:left;white-space:nowrap">{swatch}{html.escape(line.key)}</th>{cells}</tr>')
+            rows.append(f"<tr>{name_cell(line.key, self.colours[line.key])}{cells}</tr>")
         if not rows:
             return ""
-        head = "<tr><th></th><th>latest</th><th>min</th><th>max</th></tr>"
+        head = "<tr><th></th>" + "".join(f'<th style="padding:0 6px">{h}</th>' for h in ("latest", "min", "max")) + "</tr>"
         return (
             '<table class="cellflux-stats" style="font-size:12px;border-collapse:collapse">'
             f"{head}{''.join(rows)}</table>"

@@ -36,11 +36,12 @@ class _Stored:
         self.started_at = execution.started_at
         self.ended_at = execution.ended_at
         self.t0 = execution.started_at  # boards of stored runs tick on the wall clock
+        self.params = execution.params
 
     def refresh(self) -> None:
         fresh = self.source.refresh()
         self.source = fresh
-        self.status, self.ended_at = fresh.status, fresh.ended_at
+        self.status, self.ended_at, self.params = fresh.status, fresh.ended_at, fresh.params
 
 
 def _resolve(target: Any, store: StoreLike) -> Execution | StoredExecution:
@@ -86,6 +87,7 @@ def board_for(targets: Sequence[Any], store: StoreLike = None) -> Board:
         names = ", ".join(e.name for e in stored)
         view = _Stored(stored[0], name=f"{len(stored)} runs: {names}")
         view.status = "succeeded" if all(e.status == "succeeded" for e in stored) else "mixed"
+        view.params = {}  # each run has its own: the overlay shows none rather than the first run's
         colours: dict[str, str] = {}
         board = Board(view, None, colours=colours)
         for i, exe in enumerate(stored):

@@ -11,6 +11,7 @@ import functools
 import os
 from typing import TYPE_CHECKING, Union
 
+from ..params import Param
 from .records import ExecutionRecord, Floats, MetricRecord, Store
 from .sink import StoreSink
 from .sqlite import SQLiteStore
@@ -70,6 +71,11 @@ class StoredExecution:
     def metrics(self) -> dict[str, MetricRecord]:
         """Each metric key -> its definition (group, scale, x_auto, state), in first-record order."""
         return self.store.read_metrics(self.id)
+
+    @functools.cached_property
+    def params(self) -> dict[str, Param]:
+        """The hyperparameters stored with the execution (``Execution.set_params``)."""
+        return self.store.read_params(self.id)
 
     def series(self, key: str) -> tuple[Floats, Floats]:
         """The stored ``(x, y)`` values of ``key`` (NaN and infinities included)."""

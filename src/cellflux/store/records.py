@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..definitions import MetricGroup, MetricScale
+from ..params import Param
 
 Floats = npt.NDArray[np.float64]
 
@@ -82,9 +83,11 @@ class Batch:
     """(execution id, definition): new or changed definitions."""
     points: list[PointRun] = field(default_factory=list)
     ended: list[ExecutionRecord] = field(default_factory=list)
+    params: list[tuple[str, dict[str, Param]]] = field(default_factory=list)
+    """(execution id, hyperparameters): added or replaced by name."""
 
     def __bool__(self) -> bool:
-        return bool(self.executions or self.visitors or self.metrics or self.points or self.ended)
+        return bool(self.executions or self.visitors or self.metrics or self.points or self.ended or self.params)
 
 
 @dataclass
@@ -123,6 +126,9 @@ class Store(Protocol):
 
     def read_series(self, execution_id: str, key: str) -> tuple[Floats, Floats]:
         """Every stored point of one metric, as float64 arrays."""
+
+    def read_params(self, execution_id: str) -> dict[str, Param]:
+        """The hyperparameters of an execution, in the order they were first set."""
 
     def read_points(
         self, execution_id: str, after: int = 0, *, exclude_pid: int | None = None, limit: int | None = None

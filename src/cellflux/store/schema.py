@@ -24,8 +24,20 @@ from .records import StoreError
 APPLICATION_ID = 0x63664C78
 """``PRAGMA application_id`` of a cellflux store ("cfLx")."""
 
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of the format written here."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the format written here (2 added ``params``)."""
+
+PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS params (
+        id INTEGER PRIMARY KEY,
+        execution_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (execution_id, key)
+    )"""
+"""Hyperparameters, one row each; ``value`` is a JSON scalar, so numbers stay numbers."""
+
+MIGRATIONS = {1: (PARAMS_TABLE,)}
+"""Statements that bring a store of version N (the key) to N + 1."""
 
 TABLES = (
     """CREATE TABLE executions (
@@ -66,6 +78,7 @@ TABLES = (
         y BLOB NOT NULL
     )""",
     "CREATE INDEX points_by_metric ON points (metric_id)",
+    PARAMS_TABLE,
 )
 
 BUSY_WAIT = 0.1
@@ -190,6 +203,10 @@ def _create(conn: sqlite3.Connection, path: str) -> None:
             for statement in TABLES:
                 conn.execute(statement)
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for old in range(max(version, 1), SCHEMA_VERSION):
+            for statement in MIGRATIONS[old]:
+                conn.execute(statement)
+        if version < SCHEMA_VERSION:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -17,6 +17,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..params import Param
 from ..execution import ExecutionHandle
 from ..warn import warn
 from . import forking, routes, schema
@@ -73,6 +74,7 @@ class StoreSink:
         """Executions written here -> whether this process owns them (writes their status)."""
         self._started: list[Execution] = []
         self._ended: list[Execution] = []
+        self._params: list[tuple[str, dict[str, Param]]] = []
         self._tracks: list[_Track] = []
         self._failing = False
         forking.register(self)
@@ -108,6 +110,13 @@ class StoreSink:
             return
         with self._queue_lock:
             self._ended.append(execution)
+        self._poke()
+
+    def params_changed(self, execution: Execution) -> None:
+        if execution not in self._executions:
+            return
+        with self._queue_lock:
+            self._params.append((execution.id, execution.params))
         self._poke()
 
     def handle(self, execution: Execution) -> ExecutionHandle | None:
@@ -147,7 +156,7 @@ class StoreSink:
             self._wake.set()
 
     def _has_work(self) -> bool:
-        return bool(self._tracks or self._started or self._ended)
+        return bool(self._tracks or self._started or self._ended or self._params)
 
     def _run(self) -> None:
         while not self._stopping:
@@ -173,8 +182,9 @@ class StoreSink:
         """Commit one batch of everything new; caller holds ``_write_lock``."""
         with self._queue_lock:
             started, ended, tracks = list(self._started), list(self._ended), list(self._tracks)
+            params = list(self._params)
             owned = dict(self._executions)
-        batch = Batch()
+        batch = Batch(params=params)
         for exe in started:
             record = _record(exe, status="running", ended_at=None)
             if owned[exe]:
@@ -210,6 +220,7 @@ class StoreSink:
         with self._queue_lock:
             del self._started[: len(started)]
             del self._ended[: len(ended)]
+            del self._params[: len(params)]
             if done:
                 self._tracks = [t for t in self._tracks if t.execution not in done]
                 for exe in done:
@@ -242,6 +253,7 @@ class StoreSink:
         self._executions = dict.fromkeys(self._executions, False)
         self._started = []
         self._ended = []
+        self._params = []
         for track in self._tracks:
             track.cursor = len(track.series)
 

@@ -8,6 +8,7 @@ units are data, never SQL.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ..params import Param
 from . import forking, schema
 from . import rows as codec
 from .records import Batch, ExecutionRecord, Floats, MetricRecord, PointBatch
@@ -180,6 +182,12 @@ class SQLiteStore:
                 "UPDATE executions SET status = ?, ended_at = ? WHERE id = ?",
                 [(r.status, r.ended_at, r.id) for r in batch.ended],
             )
+        if batch.params:
+            conn.executemany(
+                "INSERT INTO params (execution_id, key, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (execution_id, key) DO UPDATE SET value = excluded.value",
+                [(eid, key, json.dumps(value)) for eid, table in batch.params for key, value in table.items()],
+            )
 
     def _metric_id(
         self, conn: sqlite3.Connection, execution_id: str, key: str, new_ids: dict[tuple[str, str], int]
@@ -238,6 +246,10 @@ class SQLiteStore:
             (execution_id, key),
         )
         return codec.concat([r[0] for r in rows]), codec.concat([r[1] for r in rows])
+
+    def read_params(self, execution_id: str) -> dict[str, Param]:
+        rows = self._query("SELECT key, value FROM params WHERE execution_id = ? ORDER BY id", (execution_id,))
+        return {key: json.loads(value) for key, value in rows}
 
     def read_points(
         self, execution_id: str, after: int = 0, *, exclude_pid: int | None = None, limit: int | None = None
