@@ -27,10 +27,13 @@ def model_and_data(seed: int = 0) -> tuple[keras.Model, np.ndarray, np.ndarray]:
     return model, x, y
 
 
-def test_fit_is_one_run_with_paired_charts_bars_and_params(harness: Harness) -> None:
+def test_fit_is_one_run_with_paired_charts_bars_and_params(harness: Harness, capfd: pytest.CaptureFixture[str]) -> None:
     model, x, y = model_and_data()
     callback = CellfluxCallback()
-    history = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, verbose=0, callbacks=[callback])
+    # fit's default verbosity: the callback takes the place of Keras's text bar.
+    history = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, callbacks=[callback])
+    printed = capfd.readouterr()
+    assert "Epoch" not in printed.out and "step" not in printed.out, f"Keras's text bar printed: {printed.out!r}"
     assert callback.run is not None
     exe = callback.run.execution
     stored = harness.stored(exe)

@@ -5,8 +5,8 @@ Each ``fit`` is one cellflux run named after the model: epoch values
 of epochs done, train and validation on one chart per quantity; progress bars
 for the epochs, the batches of the epoch and the validation batches; the
 optimizer's settings, the epochs and steps as the run's hyperparameters.
-Keras also prints its own text bar unless ``fit(..., verbose=0)``: pass it, so
-the cell shows the board alone.
+The callback takes the place of Keras's text bar (``ProgbarLogger``), so the
+cell shows the board alone whatever ``fit``'s ``verbose``.
 """
 
 from __future__ import annotations
@@ -28,10 +28,15 @@ from ._recorder import Bars, Recorder, as_total
 __all__ = ["CellfluxCallback"]
 
 
-class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc, unused-ignore]
+class CellfluxCallback(keras.callbacks.ProgbarLogger):  # type: ignore[misc, unused-ignore]
     """Report a Keras ``fit`` into cellflux: a live board, progress bars and a stored run.
 
     ``name`` names the run (by default the model's name).
+
+    It is a ``ProgbarLogger`` because Keras adds its own text bar to ``fit``
+    only when the callbacks hold none (``CallbackList._add_default_callbacks``,
+    and ``fit``'s docstring: a ``ProgbarLogger`` "need not be passed"); every
+    hook of the text bar is overridden here, so nothing is printed.
     """
 
     def __init__(self, name: str | None = None) -> None:
@@ -44,6 +49,9 @@ class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc, unused-i
         self._epochs_left: int | None = None
         self._val_batches: int | None = None
         self._val_seen = 0
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        keras.callbacks.Callback.set_params(self, params)  # not the text bar's: it reads its verbosity
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if self.run is not None and not self.run.ended:
@@ -90,6 +98,16 @@ class CellfluxCallback(keras.callbacks.Callback):  # type: ignore[misc, unused-i
             return
         self._bars.close_all()  # an epoch bar short of its total (early stopping) is stopped
         self.run.end()
+
+    # predict() draws no board: the text bar's hooks for it do nothing here.
+    def on_predict_begin(self, logs: dict[str, Any] | None = None) -> None:
+        pass
+
+    def on_predict_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        pass
+
+    def on_predict_end(self, logs: dict[str, Any] | None = None) -> None:
+        pass
 
     def _hyperparameters(self) -> dict[str, Any]:
         params: dict[str, Any] = {k: v for k, v in self.params.items() if k in ("epochs", "steps")}
