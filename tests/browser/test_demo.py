@@ -174,6 +174,9 @@ def test_readme_demo_command(demo: DemoServer, browser: Any) -> None:
         assert active_tab.first.text_content() == "quickstart.ipynb"
         # Run All before the kernel is connected may be lost: wait for the status bar's "Idle".
         nb.wait_until(lambda: page.evaluate(KERNEL_IDLE_JS), 60, "the kernel status 'Idle'")
+        # Opened, not yet run: not marked modified (the kernel's language_info is the saved one).
+        page.wait_for_timeout(1000)
+        assert page.locator(".lm-TabBar-tab.lm-mod-current.jp-mod-dirty").count() == 0, "the quickstart is modified on open"
         nb.run_all()
         nb.wait_for_output(SENTINEL)
         # The final push of the last board follows the end of its execution: let it land.
