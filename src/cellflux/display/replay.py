@@ -19,6 +19,7 @@ from ..definitions import MetricScale
 from ..execution import Execution
 from ..series import Series
 from ..store.read import StoredExecution, StoreLike, open_store, stored_execution
+from ..store.records import Floats
 from .board import Board, static_bundle
 from .layout import PALETTE
 from .ranks import colour_of, is_distributed, members, shared_scale, tagged
@@ -182,6 +183,8 @@ class Watcher:
         self.board = Board(self.view, time.time, colours=self.colours)
         self.series: dict[str, Series] = {}
         self.cursors: dict[str, int] = {execution.id: 0}
+        self._unplaced: dict[str, list[tuple[Floats, Floats]]] = {}
+        """Points read before their metric's definition was: kept until its series exists."""
         self.done = threading.Event()
         self._handles: tuple[Any, Any] | None = None
         self._thread: threading.Thread | None = None
@@ -203,9 +206,28 @@ class Watcher:
 
     def poll(self) -> bool:
         """Read what is new; returns False once the execution (and every rank of it) has ended."""
+        members, running = self._refresh()
+        for member, tag in members:
+            batch = self.store.read_points(member.id, after=self.cursors[member.id])
+            self.cursors[member.id] = batch.cursor
+            for key, (xs, ys) in batch.series.items():
+                self._unplaced.setdefault(tagged(key, tag), []).append((xs, ys))
+        if any(name not in self.series for name in self._unplaced):
+            # A batch that committed after the refresh above brought a metric's first
+            # points (a metric commits with them): read the definitions again, now
+            # that its points are read, so that none are dropped for want of a series.
+            _, running = self._refresh()
+        for name in [name for name in self._unplaced if name in self.series]:
+            for xs, ys in self._unplaced.pop(name):
+                self.series[name].extend(xs, ys)
+        return running
+
+    def _refresh(self) -> tuple[list[tuple[StoredExecution, str | None]], bool]:
+        """Read the execution's ranks and metric definitions again; a series for each new metric."""
         self.view.refresh()
         running = False
-        for member, tag in members(self.view.source):
+        found = members(self.view.source)
+        for member, tag in found:
             if member.id not in self.cursors:  # a rank that started since
                 self.cursors[member.id] = 0
                 self.changes.follow(member.id)
@@ -221,12 +243,7 @@ class Watcher:
                         colour_of(member.record, self.colours, name)
                     self.board.add_series(series)
                 series.x_auto, series.state = definition.x_auto, definition.state
-            batch = self.store.read_points(member.id, after=self.cursors[member.id])
-            self.cursors[member.id] = batch.cursor
-            for key, (xs, ys) in batch.series.items():
-                if tagged(key, tag) in self.series:
-                    self.series[tagged(key, tag)].extend(xs, ys)
-        return running
+        return found, running
 
     def _run(self) -> None:
         while self.poll():
