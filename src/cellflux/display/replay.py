@@ -58,7 +58,8 @@ def _series_of(execution: StoredExecution, view: Any, rename: Callable[[str], st
         if rename is not str and (scale is None or scale.name is None):
             # Overlaid runs share one y-axis per metric key.
             scale = MetricScale(key, units=scale.units if scale else None, progress=bool(scale and scale.progress),
-                                lower=scale.lower if scale else None, upper=scale.upper if scale else None)
+                                lower=scale.lower if scale else None, upper=scale.upper if scale else None,
+                                log=scale.log if scale else None)
         series = Series(rename(key), view, definition.group, scale)
         series.x_auto, series.state = definition.x_auto, definition.state
         xs, ys = execution.series(key)
