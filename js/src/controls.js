@@ -49,7 +49,7 @@ table.cellflux-stats tr.cellflux-hidden .cellflux-name{text-decoration:line-thro
  * @typedef {{get(name: string): any, set(a: any, b?: any, c?: any): any, on(e: string, f: Function): void,
  *   off(e: string, f: Function): void, views?: Record<string, Promise<any>>}} Model
  * @typedef {{key: string, colour: string, axis: number, mark: Model | null, hidden: boolean,
- *   raw: {xs: ArrayLike<number>, ys: ArrayLike<number>} | null}} Line
+ *   raw: {xs: ArrayLike<number>, ys: ArrayLike<number>} | null, smoothed: Float64Array | null}} Line
  * @typedef {{meta: any, scale: Model | null, axis: Model | null, log: boolean, local: Model | null,
  *   localAxis: Model | null}} Axis
  * @typedef {{kind: string, timer: any, waiting: boolean}} Pending
@@ -166,7 +166,7 @@ export class Chart {
     for (const l of meta.lines || []) {
       const known = this.lines.find((line) => line.key === l.key);
       /** @type {Line} */
-      const line = known || { key: l.key, colour: l.colour, axis: l.axis, mark: null, hidden: false, raw: null };
+      const line = known || { key: l.key, colour: l.colour, axis: l.axis, mark: null, hidden: false, raw: null, smoothed: null };
       Object.assign(line, { colour: l.colour, axis: l.axis });
       line.mark = await this.getModel(l.mark);
       if (line.mark) this.watchMark(line);
@@ -184,22 +184,25 @@ export class Chart {
   watchScale(scale) {
     if (this.watched.has(scale)) return;
     this.watched.add(scale);
-    this.kernelRanges.set(scale, [scale.get("min"), scale.get("max")]);
-    const changed = (/** @type {Model} */ m, /** @type {any} */ _v, /** @type {SetOptions} */ options) => {
+    const kernel = /** @type {[number, number]} */ ([scale.get("min"), scale.get("max")]);
+    this.kernelRanges.set(scale, kernel);
+    // The kernel sends min and max only when they change, one or both: keep each as it comes
+    // (the other may be ours on screen), and hold the scale to our pin once its update is done.
+    /** @param {number} end */
+    const changed = (end) => (/** @type {Model} */ m, /** @type {number} */ value, /** @type {SetOptions} */ options) => {
       if (options && options.cellflux) return;
-      // After the whole kernel update (min and max may come together): then both are the kernel's.
+      kernel[end] = value;
       this.toReconcile.add(m);
       queueMicrotask(() => this.reconcile());
     };
-    scale.on("change:min", changed);
-    scale.on("change:max", changed);
+    scale.on("change:min", changed(0));
+    scale.on("change:max", changed(1));
   }
 
   reconcile() {
     const scales = [...this.toReconcile];
     this.toReconcile.clear();
     for (const scale of scales) {
-      this.kernelRanges.set(scale, [scale.get("min"), scale.get("max")]);
       const pin = this.pins.get(scale);
       if (pin) scale.set({ min: pin[0], max: pin[1] }, LOCAL);
     }
@@ -245,10 +248,11 @@ export class Chart {
     if (!line.raw) this.takeData(line);
     if (mark.get("visible") !== !line.hidden) mark.set({ visible: !line.hidden }, LOCAL);
     const raw = line.raw;
+    line.smoothed = raw && this.smoothing > 0 ? smooth(raw.ys, this.smoothing) : null;
     if (!raw || raw.ys.length === 0) return;
-    if (this.smoothing > 0) {
+    if (line.smoothed) {
       mark.set({
-        y: [raw.ys, smooth(raw.ys, this.smoothing)],
+        y: [raw.ys, line.smoothed],
         colors: [line.colour, line.colour],
         opacities: [RAW_OPACITY, 1],
         labels: [line.key, `${line.key} (smoothed)`],
@@ -372,6 +376,9 @@ export class Chart {
     if (ticks.length !== now.length || ticks.some((/** @type {number} */ t, /** @type {number} */ i) => t !== now[i])) {
       model.set({ tick_values: ticks }, LOCAL);
     }
+    // 0.01, 0.1, 1, 10 rather than bqplot's 1e-2...; the kernel's format back on a linear axis.
+    const format = axis.log ? "~g" : (axis.axis?.get("tick_format") ?? null);
+    if (model.get("tick_format") !== format) model.set({ tick_format: format }, LOCAL);
   }
 
   /** Hold `scale` to `range`, or give it back to the kernel (null). @param {Model} scale @param {[number, number] | null} range */
@@ -394,8 +401,12 @@ export class Chart {
       if (!scale) continue;
       const mine = this.lines.filter((line) => this.axes[line.axis] === axis && line.raw);
       const shown = mine.filter((line) => !line.hidden);
-      const data = (shown.length ? shown : mine).map((line) => /** @type {any} */ (line.raw));
-      if (axis.log) nonPositive ||= data.some((d) => Array.prototype.some.call(d.ys, (y) => Number.isFinite(y) && y <= 0));
+      // The smoothed lines too: where a window cuts a line, its smoothed part can lie outside the raw one.
+      const data = (shown.length ? shown : mine).flatMap((line) => {
+        const raw = /** @type {{xs: ArrayLike<number>, ys: ArrayLike<number>}} */ (line.raw);
+        return line.smoothed ? [raw, { xs: raw.xs, ys: line.smoothed }] : [raw];
+      });
+      if (axis.log) nonPositive ||= data.some((d) => Array.prototype.some.call(d.ys, (/** @type {number} */ y) => Number.isFinite(y) && y <= 0));
       if (scale === axis.scale && !this.zoom) {
         this.pin(scale, null); // the kernel's range, of every point
         continue;
@@ -499,6 +510,7 @@ export class Chart {
   setSmoothing(value) {
     this.smoothing = value;
     for (const line of this.lines) this.applyLine(line);
+    this.update();
     this.views.forEach((v) => v.hover());
   }
 
@@ -818,7 +830,7 @@ export class View {
       const scale = axis && chart.activeScale(axis);
       const px = line.raw.xs[i];
       const py = line.raw.ys[i];
-      const smoothed = chart.smoothing > 0 ? smooth(line.raw.ys, chart.smoothing)[i] : undefined;
+      const smoothed = line.smoothed ? line.smoothed[i] : undefined;
       text.push(rowText({ key: line.key, colour: line.colour, x: px, y: py, smoothed, units: axis?.meta.units || "" },
         chart.meta.x_units || "", !!chart.meta.x_time));
       if (!scale) continue;
@@ -842,11 +854,12 @@ export class View {
     label.setAttribute("role", "tooltip");
     label.textContent = text.join("\n");
     overlay.append(rule, label);
-    // Beside the pointer, inside the figure: flip to the left half when on the right half.
-    const right = pointer.x - box.left > box.width / 2;
+    // Beside the pointer (left of it on the right half), kept inside the figure.
+    const at = pointer.x - box.left;
+    const width = label.offsetWidth;
+    const left = at > box.width / 2 ? at - width - 12 : at + 12;
+    label.style.left = `${Math.max(0, Math.min(left, box.width - width))}px`;
     label.style.top = `${Math.max(0, pointer.y - box.top - label.offsetHeight - 8)}px`;
-    if (right) label.style.right = `${box.right - pointer.x + 12}px`;
-    else label.style.left = `${pointer.x - box.left + 12}px`;
   }
 
   /** The figure as a PNG, with the chart's title above it and its shown lines named below. */

@@ -166,6 +166,7 @@ class Chart:
             height = spec.height or config.settings.chart_height
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
+                display_toolbar=not config.settings.controls,  # its pan-zoom syncs every move
                 layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height=f"{height}px", min_width="320px"),
             )
             # One wrapping row, not a column in a row: the title (full width) on a line of its
@@ -264,13 +265,8 @@ class Chart:
 
     def _scale(self, lower: float | None, upper: float | None, *, log: bool = False) -> Any:
         # Explicit min/max from the start, and no padding of bqplot's own: the axis shows the range sent.
-        if log:
-            low, high = log_range(math.inf, -math.inf, lower=lower, upper=upper)
-            scale = bqplot.LogScale(min=low, max=high, allow_padding=False)
-            self.ranges[id(scale)] = (low, high)
-            return scale
-        low, high = axis_range(math.inf, -math.inf, lower=lower, upper=upper)
-        scale = bqplot.LinearScale(min=low, max=high, allow_padding=False)
+        low, high = (log_range if log else axis_range)(math.inf, -math.inf, lower=lower, upper=upper)
+        scale = (bqplot.LogScale if log else bqplot.LinearScale)(min=low, max=high, allow_padding=False)
         self.ranges[id(scale)] = (low, high)
         return scale
 
