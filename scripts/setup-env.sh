@@ -15,4 +15,9 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # Build the front end first so the editable install always ships a fresh bundle.
 (cd js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+# PyTorch first, as the CPU build pinned in the integrations extra: a package that
+# depends on torch with a range would otherwise let pip pick a CUDA build (GBs).
+case ",${extras}," in
+  *,test,*|*,integrations,*) .venv/bin/python -m pip install --quiet "torch==2.13.0" ;;
+esac
 .venv/bin/python -m pip install --quiet -e ".[${extras}]"

@@ -196,3 +196,9 @@ def _limit(path: Path) -> object:
 def test_modules_stay_under_300_lines(relative: str) -> None:
     lines = len((PACKAGE / relative).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{relative} has {lines} lines: split it by job"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("cellflux.integrations.")))
+def test_integrations_use_only_the_public_api(name: str) -> None:
+    reached = sorted(t for t in GRAPH[name] if t != "cellflux" and not t.startswith("cellflux.integrations"))
+    assert reached == [], f"{name} imports {reached}: an integration uses `import cellflux as cf` only"

@@ -7,13 +7,17 @@ import itertools
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .definitions import MetricGroup, MetricScale, merge
+from .config import masked
+from .identity import ProcessIdentity, next_occurrence, process_identity
+from .params import Param, flatten
 from .series import Series
 from .throttle import KeyState
+from .values import check_encodable
 
 if TYPE_CHECKING:
     from .series import Floats
@@ -49,7 +53,13 @@ class ExecutionHandle:
     """The process that owns the execution and writes its status."""
     store: str | None
     """Where a sink of the owning process keeps the execution for other processes
-    (the store file), or None when none does."""
+    (the store file, or a PostgreSQL URL, which may hold a password: the repr
+    masks it), or None when none does."""
+
+    def __repr__(self) -> str:
+        where = None if self.store is None else masked(self.store)
+        return (f"ExecutionHandle(id={self.id!r}, name={self.name!r}, kind={self.kind!r}, parent={self.parent!r}, "
+                f"started_at={self.started_at!r}, pid={self.pid!r}, store={where!r})")
 
     @classmethod
     def of(cls, execution: Execution, *, store: str | None = None, pid: int | None = None) -> ExecutionHandle:
@@ -68,6 +78,10 @@ class Host(Protocol):
         """How another process reaches ``execution``: as the runtime's sinks say."""
         ...
 
+    def params_changed(self, execution: Execution) -> None:
+        """``execution.set_params()`` was called: tell the sinks."""
+        ...
+
 
 _ids = itertools.count(1)
 
@@ -78,7 +92,9 @@ class Execution:
     ``id``, ``name``, ``parent`` (an Execution or None), ``kind`` (task,
     workflow, cell or process), ``started_at`` and ``ended_at`` (wall clock,
     seconds since the epoch) and ``status`` (running, succeeded, failed or
-    interrupted).
+    interrupted). ``process`` is the :class:`~cellflux.identity.ProcessIdentity`
+    of the process that started it (host, and rank in a distributed job), and
+    ``occurrence`` counts the executions of this name that the process started.
     """
 
     def __init__(
@@ -95,6 +111,9 @@ class Execution:
         self.started_at = runtime.wall()
         self.ended_at: float | None = None
         self.pid = os.getpid()
+        self.process: ProcessIdentity = process_identity()
+        self.occurrence = next_occurrence(name) if id is None else 0
+        """0 for a stand-in of another process's execution (``cf.attach``)."""
         self.thread_id = threading.get_ident()
         self.seq = next(_ids)
         self.states: dict[str, KeyState] = {}
@@ -102,6 +121,10 @@ class Execution:
         self.scales: dict[tuple[str, str], MetricScale] = {}
         self.metrics: dict[str, tuple[str | None, MetricScale | None]] = {}
         self.lock = threading.Lock()
+        self._params: dict[str, Param] = {}
+        self.on_end: list[Callable[[str], None]] = []
+        """Called with the final status just before this execution ends: runs
+        started inside it (``cf.run``) that their code did not end."""
 
     def __repr__(self) -> str:
         return f"Execution({self.name!r}, id={self.id!r}, kind={self.kind!r}, status={self.status!r})"
@@ -119,6 +142,31 @@ class Execution:
     def buffers(self) -> dict[str, Series]:
         """Each metric key recorded in this execution, with its points."""
         return {key: state.series for key, state in list(self.states.items())}
+
+    @property
+    def params(self) -> dict[str, Param]:
+        """The hyperparameters stored with this execution (a copy), see :meth:`set_params`."""
+        with self.lock:
+            return dict(self._params)
+
+    def set_params(self, params: Mapping[str, Any]) -> None:
+        """Add or replace hyperparameters of this execution: stored with it, shown under its board.
+
+        Nested mappings become dotted names; values other than numbers,
+        booleans, text and None are kept as text (see :mod:`cellflux.params`).
+
+        >>> # cf.current_execution().set_params({"lr": 1e-3, "optimizer": {"name": "adam"}})
+        """
+        if not isinstance(params, Mapping):
+            raise TypeError(f"set_params(): expected a mapping, got {type(params).__name__}")
+        table = flatten(params)
+        for key, value in table.items():
+            check_encodable("set_params()", "name", key)
+            if isinstance(value, str):
+                check_encodable("set_params()", f"value of {key!r}", value)
+        with self.lock:
+            self._params.update(table)
+        self.runtime.params_changed(self)
 
     def series(self, key: str) -> tuple[Floats, Floats]:
         """Copies of the ``(x, y)`` values of ``key`` reported so far."""

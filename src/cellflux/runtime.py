@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import execution as ex
 from .execution import Execution, ExecutionHandle
 from .implicit import ImplicitRuns
+from .sink import Flushed
 from .throttle import Flusher, KeyState
 from .warn import warn
 
@@ -97,6 +98,8 @@ class Runtime:
         """End an execution: report every pending point, then tell the sinks."""
         if exe.status is not ex.RUNNING:
             return
+        for end_inner in list(reversed(exe.on_end)):  # runs started inside it end first, with its status
+            end_inner(status)
         self.disarm_all()
         exe.finish(status)
         with self._lock:
@@ -131,12 +134,13 @@ class Runtime:
                 self._task_threads[tid] = self._task_threads.get(tid, 0) + 1
             self._update_gating()
 
-    def task_exited(self, is_async: bool) -> None:
+    def task_exited(self, is_async: bool, thread: int | None = None) -> None:
+        """A task (or run) left ``thread`` (by default this one)."""
         with self._lock:
             if is_async:
                 self._async_tasks -= 1
             else:
-                tid = threading.get_ident()
+                tid = threading.get_ident() if thread is None else thread
                 depth = self._task_threads.get(tid, 0) - 1
                 if depth > 0:
                     self._task_threads[tid] = depth
@@ -152,12 +156,12 @@ class Runtime:
 
     # -- flush and sinks -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Report every pending point, then let every sink deliver what it has."""
+    def flush(self) -> Flushed:
+        """Report every pending point, then let every sink deliver what it has; say how far each got."""
         self.disarm_all()
         for exe in list(self.live):
             exe.drain()
-        self._notify("flush")
+        return Flushed(tuple(self._notify("flush")))
 
     def install_default_sinks(self) -> None:
         """Attach the default sinks (see :func:`set_default_sinks`) that apply now."""
@@ -192,6 +196,10 @@ class Runtime:
         """A progress loop ended: sinks that show progress may close its line now."""
         self._notify("series_finished", series, optional=True)
 
+    def params_changed(self, execution: Execution) -> None:
+        """``execution.set_params()`` was called: sinks that keep hyperparameters take them."""
+        self._notify("params_changed", execution, optional=True)
+
     def handle(self, execution: Execution) -> ExecutionHandle:
         """How another process reaches ``execution``: from the first sink that can tell."""
         for sink in list(self.sinks):
@@ -208,8 +216,9 @@ class Runtime:
             for series in exe.buffers.values():
                 sink.series_created(series)
 
-    def _notify(self, event: str, *args: Any, optional: bool = False) -> None:
-        """Call ``event`` on every sink; one that raises is warned about once and set aside."""
+    def _notify(self, event: str, *args: Any, optional: bool = False) -> list[Any]:
+        """Call ``event`` on every sink, and return what they answer (but None); one that raises is set aside."""
+        answers: list[Any] = []
         for sink in list(self.sinks):
             if id(sink) in self._failed_sinks:
                 continue
@@ -217,10 +226,11 @@ class Runtime:
             if handler is None and optional:
                 continue
             try:
-                handler(*args)  # type: ignore[misc]
+                answers.append(handler(*args))  # type: ignore[misc]
             except Exception as error:  # a sink must never break the training loop
                 self._failed_sinks.add(id(sink))
                 warn(f"cellflux: {type(sink).__name__} failed ({error!r}) and is set aside", 3)
+        return [answer for answer in answers if answer is not None]
 
     def after_fork(self) -> None:
         """A forked child keeps no thread, no widget and no comm of its parent."""

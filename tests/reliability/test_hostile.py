@@ -35,7 +35,7 @@ STATS_TAGS = {"table", "tr", "th", "td", "span"}
 LINE_TAGS = {"div"}
 """A one-line title (board header, chart title): its text, whole in its title attribute."""
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href"}
-TABLES = {"executions", "metrics", "points", "sqlite_sequence"}
+TABLES = {"executions", "metrics", "points", "params", "sqlite_sequence"}
 
 
 def as_xml_text(text: str) -> str:

@@ -20,6 +20,7 @@ from ..warn import warn
 from .chart import Chart
 from .labels import line_markup, text_line
 from .layout import ChartSpec, layout
+from .params_table import ParamsView, params_html, params_of, params_text
 from .progress_bar import ProgressBars
 from .remote import RemoteFeed, feed_for
 from .ticker import Ticker
@@ -58,6 +59,8 @@ class Board:
         self._structure_dirty = False
         self._starts: dict[str, tuple[int, float | None]] = {}
         self._x_known = 0
+        self.params = ParamsView()
+        """The run's hyperparameters, under the charts."""
 
     def __repr__(self) -> str:
         return f"Board({self.execution.name!r}, {self.execution.status})"
@@ -110,6 +113,8 @@ class Board:
                 charts.append(chart)
                 children.append(chart.row)
                 offset += len(spec.lines)
+        if self.params.widget is not None:
+            children.append(self.params.widget)
         self.specs, self.charts, self.bars = specs, charts, bars
         if tuple(children) != self.box.children:
             self.box.children = tuple(children)
@@ -129,6 +134,8 @@ class Board:
         try:
             if self.feed is not None:
                 self.feed.poll(self.add_series, lambda key: key in self.series, force=final)
+                if final:
+                    self.feed.close()
             return self._tick(allowance, final)
         except Exception as error:  # a display fault must never reach the training loop
             self.broken, self.live = True, False
@@ -147,6 +154,10 @@ class Board:
             known = sum(1 for s in self.series.values() if s.x_auto is not None)
             if known != self._x_known:  # a first point tells whether x is time
                 self._x_known, self._structure_dirty = known, True
+            new_params, param_changes = self.params.changes(self.execution)
+            if new_params:
+                self._structure_dirty = True
+                sent += 1
             if self._structure_dirty:
                 self._structure_dirty = False
                 sent += self._rebuild(allowance)
@@ -154,6 +165,7 @@ class Board:
             title = line_markup(self._title())
             if title != self.header.value:
                 changes.append((self.header, {"value": title}))
+            changes += param_changes
             for spec, widget in self.bars:
                 changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
             for chart in self.charts:
@@ -248,8 +260,11 @@ def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
     from .summary import summarize
 
     view = _View(execution, series)
-    html = f'<div class="cellflux-static">{render_html(view, images=True)}</div>{_HIDE_NEXT_TO_LIVE}'
-    return {"text/html": html, "text/plain": summarize(view)}
+    params = params_of(execution)
+    board = render_html(view, images=True) + params_html(params)
+    html = f'<div class="cellflux-static">{board}</div>{_HIDE_NEXT_TO_LIVE}'
+    text = summarize(view) + (f"\n{params_text(params)}" if params else "")
+    return {"text/html": html, "text/plain": text}
 
 
 class _View:
