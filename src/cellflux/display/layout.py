@@ -108,8 +108,20 @@ def layout(series: Iterable[SeriesInfo]) -> list[ChartSpec]:
 
 def _axis(s: SeriesInfo, scale: MetricScale | None, index: int) -> AxisSpec:
     if scale is None:
-        return AxisSpec(s.key, None, None, "left" if index % 2 == 0 else "right", index // 2)
-    name = scale.name or s.key
-    label = f"{name} ({scale.units})" if scale.units else name
-    return AxisSpec(label, scale.lower, scale.upper, "left" if index % 2 == 0 else "right", index // 2,
-                    log=bool(scale.log), units=scale.units or "")
+        label, lower, upper, log, units = s.key, None, None, False, ""
+    else:
+        name = scale.name or s.key
+        label = f"{name} ({scale.units})" if scale.units else name
+        lower, upper, log, units = scale.lower, scale.upper, bool(scale.log), scale.units or ""
+    return AxisSpec(label, lower, upper, "left" if index % 2 == 0 else "right", index // 2, log=log, units=units)
+
+
+def time_unit(spec: ChartSpec, last_x: float) -> tuple[float, str]:
+    """The x-axis unit of a static chart, as ``(divisor, label)``: auto x (seconds) runs in
+    minutes from 3 minutes on and in hours from 3 hours on, as on the live board."""
+    if spec.x_label != "time (s)":
+        return 1.0, spec.x_label
+    for threshold, divisor, label in TIME_UNITS:
+        if last_x >= threshold:
+            return divisor, label
+    return 1.0, spec.x_label
