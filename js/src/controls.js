@@ -39,6 +39,9 @@ const CSS = `
  border-radius:50%;border:1px solid #fff;z-index:9}
 .cellflux-select{position:absolute;pointer-events:none;background:rgba(30,120,220,.15);
  border:1px solid rgba(30,120,220,.6);z-index:8}
+/* bqplot sends the kernel a hover message holding the whole line at each mouseover of a
+   mark, whatever enable_hover says: the marks take no pointer events, the figure does. */
+.cellflux-chart .bqplot.figure g.curve,.cellflux-chart .bqplot.figure g.curve *{pointer-events:none}
 table.cellflux-stats th[data-cellflux-key]{cursor:pointer}
 table.cellflux-stats tr.cellflux-hidden{opacity:.45}
 table.cellflux-stats tr.cellflux-hidden .cellflux-name{text-decoration:line-through}

@@ -142,7 +142,9 @@ class Chart:
                 x=np.zeros(0), y=np.zeros(0),
                 scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
                 colors=[colour], labels=[line_spec.key], display_legend=False, stroke_width=1.5,
-                interactions={},  # the controls' hover label replaces bqplot's; no click selects
+                # The controls' hover label replaces bqplot's. enable_hover off too: with it on, bqplot
+                # sends the kernel a "hover" message holding the whole line at each mouseover.
+                interactions={}, enable_hover=False,
             )
             self.lines[line_spec.key] = Line(line_spec.key, mark)
             self.messages += 1
@@ -167,7 +169,9 @@ class Chart:
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
                 display_toolbar=not config.settings.controls,  # its pan-zoom syncs every move
-                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height=f"{height}px", min_width="320px"),
+                # Basis 320px, not auto: an auto basis is the figure's drawn width, which bqplot sets
+                # from its element's: the figure's width then drifts as the table beside it changes.
+                layout=ipywidgets.Layout(flex="1 1 320px", width="auto", height=f"{height}px", min_width="320px"),
             )
             # One wrapping row, not a column in a row: the title (full width) on a line of its
             # own, the controls under it, the figure and the table below them (the table under
