@@ -7,7 +7,7 @@
  * through the widget manager and changed with `set(..., LOCAL)`: nothing is sent to
  * the kernel, so it works while a cell is busy. The two requests (zoomed lines at
  * full detail, the CSV of every stored point) go to the kernel as one custom message
- * each (see src/cellflux/display/controls.py and docs/frontends.md).
+ * each (see src/cellflux/display/controls.py and docs/interactive.md).
  *
  * Model trait `meta` (Python: display/interact.py chart_meta): model ids of the
  * figure, x scale, y axes and scales and line marks; units; which axes are log.
@@ -857,11 +857,14 @@ export class View {
     label.setAttribute("role", "tooltip");
     label.textContent = text.join("\n");
     overlay.append(rule, label);
-    // Beside the pointer (left of it on the right half), kept inside the figure.
+    // Beside the pointer: on the side where it fits (right first), else as far right as it
+    // fits, so that it covers the plot rather than the y-axis' ticks.
     const at = pointer.x - box.left;
     const width = label.offsetWidth;
-    const left = at > box.width / 2 ? at - width - 12 : at + 12;
-    label.style.left = `${Math.max(0, Math.min(left, box.width - width))}px`;
+    const right = at + 12;
+    const left = at - width - 12;
+    const place = right + width <= box.width ? right : left >= 0 ? left : box.width - width;
+    label.style.left = `${Math.max(0, place)}px`;
     label.style.top = `${Math.max(0, pointer.y - box.top - label.offsetHeight - 8)}px`;
   }
 

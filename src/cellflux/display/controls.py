@@ -16,7 +16,7 @@ the front end asks for them with one custom message each:
 Each request is acknowledged (``{"kind": "ack", "seq": n}``) as soon as Python
 sees it; a front end that hears no ack in time says the request will apply when
 the cell finishes. Whether Python sees it during a busy cell depends on the front
-end and the kernel: see ``docs/frontends.md`` and :func:`listen_where_sent`.
+end and the kernel: see ``docs/interactive.md`` and :func:`listen_where_sent`.
 """
 
 from __future__ import annotations
