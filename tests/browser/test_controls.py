@@ -211,7 +211,6 @@ def test_controls_while_a_cell_records(
     other_ticks = next(ticks for name, ticks in chart()["y"].items() if name != "loss")
     assert not all(math.log10(tick_value(t)).is_integer() for t in other_ticks), "the other axis went log"
 
-
     # Smoothing: a second, smoother loss line; the raw one stays, faint.
     page.get_by_role("slider", name="Smoothing").fill("0.9")
     def two_loss_lines() -> list[dict[str, Any]] | None:
