@@ -142,9 +142,7 @@ class Chart:
                 x=np.zeros(0), y=np.zeros(0),
                 scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
                 colors=[colour], labels=[line_spec.key], display_legend=False, stroke_width=1.5,
-                # The controls' hover label replaces bqplot's. enable_hover off too: with it on, bqplot
-                # sends the kernel a "hover" message holding the whole line at each mouseover.
-                interactions={}, enable_hover=False,
+                interactions={}, enable_hover=False,  # the controls' hover label replaces bqplot's
             )
             self.lines[line_spec.key] = Line(line_spec.key, mark)
             self.messages += 1
@@ -169,8 +167,7 @@ class Chart:
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
                 display_toolbar=not config.settings.controls,  # its pan-zoom syncs every move
-                # Basis 320px, not auto: an auto basis is the figure's drawn width, which bqplot sets
-                # from its element's: the figure's width then drifts as the table beside it changes.
+                # Basis 320px: an auto basis is the drawn width, which then drifts with the table's.
                 layout=ipywidgets.Layout(flex="1 1 320px", width="auto", height=f"{height}px", min_width="320px"),
             )
             # One wrapping row, not a column in a row: the title (full width) on a line of its
