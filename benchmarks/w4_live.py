@@ -25,7 +25,9 @@ def tools(quick: bool) -> list[Tool]:
     p = {"seconds": 2.0 if quick else 10.0}
     return [
         Tool("cellflux board", "w4_live", "cellflux_board", ("cellflux",), p,
-             "10 metrics on one chart, record(v, at=step), default throttle; store on"),
+             "10 metrics on one chart, record(v, at=step), default throttle; store on; chart controls on"),
+        Tool("cellflux board, controls off", "w4_live", "cellflux_board", ("cellflux",), {**p, "controls": False},
+             "the same with configure(controls=False): no hover, zoom, log, smoothing, save"),
         Tool("tqdm.notebook + set_postfix", "w4_live", "tqdm_postfix", ("tqdm", "ipywidgets"), {**p, "refresh": True},
              "10 values as postfix text, set_postfix() defaults (refresh=True)"),
         Tool("tqdm.notebook + set_postfix(refresh=False)", "w4_live", "tqdm_postfix", ("tqdm", "ipywidgets"),
@@ -68,7 +70,7 @@ def cellflux_board(params: dict[str, Any]) -> dict[str, Any]:
     frontend.install()
     import cellflux as cf
 
-    cf.configure(store=str(Path(params["workdir"]) / "store.sqlite"))
+    cf.configure(store=str(Path(params["workdir"]) / "store.sqlite"), controls=params.get("controls", True))
     frontend.cellflux_board()
     scale = cf.MetricScale("value")
     metrics = [cf.Metric(key, group="training", scale=scale) for key in KEYS]

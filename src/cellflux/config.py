@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .values import check_height
+
 DEFAULT_STORE = Path(".cellflux") / "metrics.sqlite"
 UNSET: Any = object()
 """A setting not given to ``update()``."""
@@ -33,13 +35,26 @@ class Settings:
     store_enabled: bool = True
     display: bool | None = None
     """None: display when a widget front end is connected."""
+    chart_height: int = 260
+    """Pixels of a chart whose group sets no ``height``."""
+    controls: bool = True
+    """Whether charts have their controls (zoom, log scale, smoothing, save) and hover labels."""
 
 
 settings = Settings()
 
 
-def update(*, store: Any = UNSET, display: Any = UNSET) -> None:
+def update(
+    *, store: Any = UNSET, display: Any = UNSET, chart_height: Any = UNSET, controls: Any = UNSET
+) -> None:
     """Change the settings given (see ``cf.configure``), after checking them."""
+    if chart_height is not UNSET:
+        height = check_height("configure()", chart_height)
+        settings.chart_height = height if height is not None else Settings.chart_height
+    if controls is not UNSET:
+        if not isinstance(controls, bool):
+            raise TypeError(f"configure(): controls must be a bool, got {type(controls).__name__}")
+        settings.controls = controls
     if store is not UNSET:
         if store is False or store is None:
             settings.store_enabled = False

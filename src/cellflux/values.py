@@ -106,3 +106,18 @@ def check_encodable(owner: str, name: str, text: str) -> None:
             f"{owner}: {name} {_describe(text)} is not valid Unicode text "
             f"({text[error.start]!r} at position {error.start} is a lone surrogate)"
         ) from None
+
+
+MIN_HEIGHT, MAX_HEIGHT = 80, 4000
+"""Chart heights accepted, in pixels."""
+
+
+def check_height(owner: str, height: Any) -> int | None:
+    """A chart height in pixels (``MetricGroup(height=)``, ``configure(chart_height=)``), or None."""
+    if height is None:
+        return None
+    if isinstance(height, bool) or not isinstance(height, (int, float)):
+        raise TypeError(f"{owner}: height must be a number of pixels, got {type(height).__name__}")
+    if not MIN_HEIGHT <= height <= MAX_HEIGHT:
+        raise ValueError(f"{owner}: height must be {MIN_HEIGHT} to {MAX_HEIGHT} pixels, got {height!r}")
+    return int(round(height))

@@ -35,15 +35,25 @@ def text_sink(runtime: Runtime) -> Sink | None:
 set_default_sinks(store_sink, board_sink, text_sink)
 
 
-def configure(*, store: Any = config.UNSET, display: Any = config.UNSET) -> None:
+def configure(
+    *,
+    store: Any = config.UNSET,
+    display: Any = config.UNSET,
+    chart_height: Any = config.UNSET,
+    controls: Any = config.UNSET,
+) -> None:
     """Choose the store (a path, ``":memory:"``, or ``False`` for none) and display.
+
+    ``chart_height`` is the height in pixels of a chart whose ``MetricGroup`` sets
+    none (260 by default); ``controls=False`` draws charts without their controls
+    (zoom, log scale, smoothing, save) and hover labels.
 
     In a running process, what was recorded so far is flushed to the sinks in
     use, and the default sinks are made again with the new settings.
 
     >>> configure(store=":memory:", display=False)
     """
-    config.update(store=store, display=display)
+    config.update(store=store, display=display, chart_height=chart_height, controls=controls)
     runtime = current_runtime()
     if runtime is not None:
         runtime.reconfigure()

@@ -161,15 +161,34 @@ class NotebookPage:
     frontend: str
     path: str
     console: list[str] = field(default_factory=list)
+    comm_msgs_sent: int = 0
+    """Comm messages (``comm_msg``) the page has sent to its kernels: websocket frames, counted from open()."""
+    comm_subshells: list[bool] = field(default_factory=list)
+    """For each of those messages, whether it went to a kernel subshell (its header's ``subshell_id``)."""
 
     def open(self) -> NotebookPage:
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        self.page.on("websocket", lambda ws: ws.on("framesent", self._frame_sent))
         url = self.server.url + FRONTENDS[self.frontend].format(path=self.path) + f"&token={self.server.token}"
         self.page.goto(url, wait_until="domcontentloaded")
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         self.wait_kernel_idle()
         return self
+
+    def _frame_sent(self, payload: str | bytes) -> None:
+        data = payload.encode() if isinstance(payload, str) else payload
+        if b'"msg_type":"comm_msg"' in data or b'"msg_type": "comm_msg"' in data:  # its header, either protocol
+            self.comm_msgs_sent += 1
+            self.comm_subshells.append(re.search(rb'"subshell_id":\s*"', data) is not None)
+
+    def comms_without_subshells(self) -> None:
+        """Send this notebook's comm messages on the main shell, as with subshells off in the
+        settings (Kernel Comms over subshells: Disabled) or a kernel without them."""
+        assert self._panel_js(
+            "const k = panel.sessionContext.session?.kernel;"
+            "if (!k) return false; k.commsOverSubshells = 'disabled'; return true;"
+        ), "no kernel connection to change"
 
     def _panel_js(self, body: str) -> Any:
         # ``body`` runs with `panel`, the notebook panel of this path in JupyterLab's or Notebook 7's shell.

@@ -109,7 +109,7 @@ class Board:
                 else:
                     if chart is not None:
                         retired.append(chart)
-                    chart = Chart(spec, offset, self.colours)
+                    chart = Chart(spec, offset, self.colours, lock=self._lock, series=self.series)
                 charts.append(chart)
                 children.append(chart.row)
                 offset += len(spec.lines)

@@ -1,22 +1,33 @@
-"""One chart of a board: its title, a bqplot Figure of its lines, and the latest/min/max table.
+"""One chart of a board: its title, its controls, a bqplot Figure of its lines, and the
+latest/min/max table.
 
 The only module that imports bqplot. The table is the chart's one legend (colour
-swatch, name, numbers): bqplot's own legend box, drawn over the lines, is off.
+swatch, name, numbers): bqplot's own legend box, drawn over the lines, is off. The
+controls (controls.py) work in the browser on these models; zoomed, a line shows the
+points of its ``window`` (zoom.py) instead of the whole line, and the x range is
+the front end's to set.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Mapping
 from typing import Any
 
 import bqplot
 import ipywidgets
 import numpy as np
 
+from .. import config
+from .controls import ChartControls
 from .decimate import Decimator
-from .labels import line_markup, name_cell, shorten, text_line
+from .interact import ChartActions, chart_meta
+from .labels import line_markup, shorten, text_line
 from .layout import PALETTE, TIME_UNITS, ChartSpec
-from .ranges import axis_range
+from .ranges import axis_range, log_range
+from .stats import stats_html
+from .zoom import ZoomWindow
 
 MAX_POINTS = 2000
 Y_LABEL, X_LABEL = 30, 40
@@ -37,6 +48,10 @@ class Line:
         self.first_x = math.inf
         self.min = math.inf
         self.max = -math.inf
+        self.low_positive = math.inf
+        """The smallest value above 0: where a log axis starts."""
+        self.window: ZoomWindow | None = None
+        """The zoomed window of the line, when its chart is zoomed."""
         self.dirty = False
 
     def take(self, xs: np.ndarray, ys: np.ndarray) -> None:
@@ -53,14 +68,21 @@ class Line:
         if len(finite):
             self.min = min(self.min, float(finite.min()))
             self.max = max(self.max, float(finite.max()))
-        self.dirty = True
+            positive = finite[finite > 0]
+            if len(positive):
+                self.low_positive = min(self.low_positive, float(positive.min()))
+        # Zoomed, only points inside the window change what is drawn.
+        self.dirty = self.window.extend(xs, ys) or self.dirty if self.window is not None else True
 
 
 class Chart:
     """The widgets of one ChartSpec: ``row`` holds its title and Figure, and the stats table."""
 
-    def __init__(self, spec: ChartSpec, palette_offset: int = 0, colours: dict[str, str] | None = None) -> None:
-        self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper)
+    def __init__(
+        self, spec: ChartSpec, palette_offset: int = 0, colours: dict[str, str] | None = None,
+        *, lock: threading.Lock | None = None, series: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper, height=spec.height)
         self.palette_offset = palette_offset
         self.x_auto = spec.x_label == "time (s)"
         self.time_divisor = 1.0
@@ -77,8 +99,13 @@ class Chart:
         self.colours: dict[str, str] = {}
         self.fixed_colours = colours or {}
         self.figure: Any = None
-        self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"))
+        self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"),
+                                     _dom_classes=("cellflux-stats-box",))
         self.stats_text = ""
+        self.window: tuple[float, float] | None = None
+        """The zoomed x window (raw x), or None: then the kernel sets the x range."""
+        self.controls: ChartControls | None = None
+        self._actions = ChartActions(self, lock or threading.Lock(), series if series is not None else {})
         self.messages = 6
         """Comm messages this chart has caused so far (opens and updates), for the budget."""
         self.grow(spec)
@@ -96,7 +123,7 @@ class Chart:
         """Add the axes and lines of ``spec`` that this chart does not have yet."""
         for index in range(len(self.spec.axes), len(spec.axes)):
             axis_spec = spec.axes[index]
-            scale = self._scale(axis_spec.lower, axis_spec.upper)
+            scale = self._scale(axis_spec.lower, axis_spec.upper, log=axis_spec.log)
             axis = bqplot.Axis(
                 scale=scale, side=axis_spec.side, label=shorten(axis_spec.label, Y_LABEL),
                 grid_lines="solid" if index == 0 else "none", label_offset="50px",  # clear of the tick labels
@@ -115,6 +142,7 @@ class Chart:
                 x=np.zeros(0), y=np.zeros(0),
                 scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
                 colors=[colour], labels=[line_spec.key], display_legend=False, stroke_width=1.5,
+                interactions={}, enable_hover=False,  # the controls' hover label replaces bqplot's
             )
             self.lines[line_spec.key] = Line(line_spec.key, mark)
             self.messages += 1
@@ -123,7 +151,7 @@ class Chart:
             self.x_auto = spec.x_label == "time (s)"
             self.messages += 1
         self.spec = ChartSpec(spec.title, spec.x_label, spec.x_lower, spec.x_upper,
-                              list(spec.axes), list(spec.lines), list(spec.bars))
+                              list(spec.axes), list(spec.lines), list(spec.bars), spec.height)
         self._colour_axes()
         self._hover_text()
         if not self.lines:
@@ -135,13 +163,22 @@ class Chart:
         right = 70 + 60 * max((a.offset for a in spec.axes if a.side == "right"), default=0) if "right" in sides else 20
         margin = {"top": 12, "bottom": 45, "left": left, "right": right}
         if self.figure is None:
+            height = spec.height or config.settings.chart_height
             self.figure = bqplot.Figure(
                 marks=marks, axes=axes, animation_duration=0, fig_margin=margin,
-                layout=ipywidgets.Layout(flex="1 1 auto", width="auto", height="260px", min_width="320px"),
+                display_toolbar=not config.settings.controls,  # its pan-zoom syncs every move
+                # Basis 320px: an auto basis is the drawn width, which then drifts with the table's.
+                layout=ipywidgets.Layout(flex="1 1 320px", width="auto", height=f"{height}px", min_width="320px"),
             )
             # One wrapping row, not a column in a row: the title (full width) on a line of its
-            # own, the figure and the table below it (the table under the figure when narrow).
-            self.row = ipywidgets.HBox([self.title, self.figure, self.stats], layout=ipywidgets.Layout(
+            # own, the controls under it, the figure and the table below them (the table under
+            # the figure when narrow).
+            parts: list[Any] = [self.title, self.figure, self.stats]
+            if config.settings.controls:
+                self.controls = ChartControls(self._actions, chart_meta(self))
+                parts.insert(1, self.controls)
+                self.messages += 1
+            self.row = ipywidgets.HBox(parts, layout=ipywidgets.Layout(
                 width="100%", flex_flow="row wrap", align_items="center"), _dom_classes=("cellflux-chart",))
             self.messages += 4
         else:
@@ -172,6 +209,8 @@ class Chart:
     def close(self) -> None:
         """Close every widget of this chart (its comms), when the board rebuilds it."""
         widgets: list[Any] = [self.stats, self.title, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
+        if self.controls is not None:
+            widgets.append(self.controls)
         widgets += [line.mark for line in self.lines.values()]
         if self.figure is not None:
             widgets += [self.figure, self.row]
@@ -188,28 +227,35 @@ class Chart:
         for line in self.lines.values():
             if line.dirty:
                 line.dirty = False
-                xs, ys = line.decimator.points()
+                xs, ys = (line.window or line.decimator).points()
                 ys = np.where(np.isfinite(ys), ys, np.nan)
                 out.append((line.mark, {"x": xs / self.time_divisor, "y": ys}))
-        text = self._stats_html()
+        text = stats_html(self.lines.values(), self.colours)
         if text != self.stats_text:
             self.stats_text = text
             out.append((self.stats, {"value": text}))
+        meta = chart_meta(self) if self.controls is not None else None  # new lines, auto x in minutes
+        if meta is not None and meta != self.controls.meta:  # type: ignore[union-attr]
+            out.append((self.controls, {"meta": meta}))
         return out
 
     def _range_changes(self) -> list[tuple[Any, dict[str, Any]]]:
         drawn = [line for line in self.lines.values() if line.count]
         first = 0.0 if self.x_auto and drawn else math.inf  # auto x counts from the start of the execution
-        wanted = [(self.x_scale, axis_range(
+        wanted = [] if self.window is not None else [(self.x_scale, axis_range(  # zoomed: the front end's
             min([first, *(line.first_x for line in drawn)]) / self.time_divisor,
             max((line.last_x for line in drawn), default=-math.inf) / self.time_divisor,
             lower=self.spec.x_lower, upper=self.spec.x_upper, pad=0.0,
         ))]
         for index, scale in enumerate(self.y_scales):
             on_axis = [line for line in drawn if self._axis_of(line.key) == index]
-            low = min((line.min for line in on_axis), default=math.inf)
             high = max((line.max for line in on_axis), default=-math.inf)
             axis_spec = self.spec.axes[index]
+            if axis_spec.log:
+                low = min((line.low_positive for line in on_axis), default=math.inf)
+                wanted.append((scale, log_range(low, high, lower=axis_spec.lower, upper=axis_spec.upper)))
+                continue
+            low = min((line.min for line in on_axis), default=math.inf)
             wanted.append((scale, axis_range(low, high, lower=axis_spec.lower, upper=axis_spec.upper)))
         out: list[tuple[Any, dict[str, Any]]] = []
         for scale, (low, high) in wanted:
@@ -218,10 +264,10 @@ class Chart:
                 out.append((scale, {"min": low, "max": high}))
         return out
 
-    def _scale(self, lower: float | None, upper: float | None) -> Any:
+    def _scale(self, lower: float | None, upper: float | None, *, log: bool = False) -> Any:
         # Explicit min/max from the start, and no padding of bqplot's own: the axis shows the range sent.
-        low, high = axis_range(math.inf, -math.inf, lower=lower, upper=upper)
-        scale = bqplot.LinearScale(min=low, max=high, allow_padding=False)
+        low, high = (log_range if log else axis_range)(math.inf, -math.inf, lower=lower, upper=upper)
+        scale = (bqplot.LogScale if log else bqplot.LinearScale)(min=low, max=high, allow_padding=False)
         self.ranges[id(scale)] = (low, high)
         return scale
 
@@ -249,26 +295,3 @@ class Chart:
         for line in self.lines.values():
             line.dirty = line.count > 0
         return [(self.x_axis, {"label": label})]
-
-    def _stats_html(self) -> str:
-        rows = []
-        for line in self.lines.values():
-            if not line.count:
-                continue
-            cells = "".join(f'<td style="padding:0 6px">{_fmt(v)}</td>' for v in (line.last, line.min, line.max))
-            rows.append(f"<tr>{name_cell(line.key, self.colours[line.key])}{cells}</tr>")
-        if not rows:
-            return ""
-        head = "<tr><th></th>" + "".join(f'<th style="padding:0 6px">{h}</th>' for h in ("latest", "min", "max")) + "</tr>"
-        return (
-            '<table class="cellflux-stats" style="font-size:12px;border-collapse:collapse">'
-            f"{head}{''.join(rows)}</table>"
-        )
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "—"
-    return f"{value:.4g}"

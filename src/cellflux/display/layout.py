@@ -35,6 +35,10 @@ class AxisSpec:
     """"left" or "right"."""
     offset: int
     """0 for the first axis on its side, 1 for the next one further out, ..."""
+    log: bool = False
+    """Drawn on a log scale (``MetricScale(log=True)``)."""
+    units: str = ""
+    """The scale's units, for the hover label."""
 
 
 @dataclass
@@ -56,6 +60,8 @@ class ChartSpec:
     lines: list[LineSpec] = field(default_factory=list)
     bars: list[str] = field(default_factory=list)
     """Keys of the progress metrics shown above the chart."""
+    height: int | None = None
+    """Pixels (``MetricGroup(height=)``); None: the ``configure(chart_height=)`` default."""
 
 
 def layout(series: Iterable[SeriesInfo]) -> list[ChartSpec]:
@@ -77,6 +83,7 @@ def layout(series: Iterable[SeriesInfo]) -> list[ChartSpec]:
                 x_label=group.units or "" if group is not None else "",
                 x_lower=group.lower if group is not None else None,
                 x_upper=group.upper if group is not None else None,
+                height=group.height if group is not None else None,
             )
             charts[slot] = chart
         if s.scale is not None and s.scale.progress:
@@ -101,12 +108,12 @@ def layout(series: Iterable[SeriesInfo]) -> list[ChartSpec]:
 
 def _axis(s: SeriesInfo, scale: MetricScale | None, index: int) -> AxisSpec:
     if scale is None:
-        label, lower, upper = s.key, None, None
+        label, lower, upper, log, units = s.key, None, None, False, ""
     else:
         name = scale.name or s.key
         label = f"{name} ({scale.units})" if scale.units else name
-        lower, upper = scale.lower, scale.upper
-    return AxisSpec(label, lower, upper, "left" if index % 2 == 0 else "right", index // 2)
+        lower, upper, log, units = scale.lower, scale.upper, bool(scale.log), scale.units or ""
+    return AxisSpec(label, lower, upper, "left" if index % 2 == 0 else "right", index // 2, log=log, units=units)
 
 
 def time_unit(spec: ChartSpec, last_x: float) -> tuple[float, str]:

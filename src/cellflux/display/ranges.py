@@ -126,3 +126,28 @@ def axis_range(
     except OverflowError:  # steps near the limits of float: keep the padded range
         return lo, hi
     return nice if math.isfinite(nice[0]) and math.isfinite(nice[1]) else (lo, hi)
+
+
+def log_range(low: float, high: float, *, lower: float | None = None, upper: float | None = None) -> tuple[float, float]:
+    """The ``(min, max)`` of a log axis whose positive data spans ``low..high``: whole decades.
+
+    Values <= 0 have no place on a log axis: ``low`` is the smallest value above 0.
+    ``low > high`` means no such value yet. The user's bounds are kept as given.
+
+    >>> log_range(0.003, 2.5)
+    (0.001, 10.0)
+    >>> log_range(5.0, 5.0)
+    (1.0, 10.0)
+    """
+    if lower is not None and upper is not None:
+        return lower, upper
+    if not 0 < low <= high or not math.isfinite(high):
+        lo, hi = 1.0, 10.0
+    else:
+        lo = 10.0 ** math.floor(math.log10(low))
+        hi = 10.0 ** math.ceil(math.log10(high))
+        if hi <= lo:
+            hi = lo * 10.0
+    lo = lower if lower is not None else lo
+    hi = upper if upper is not None else hi
+    return (lo, hi) if lo < hi else (lo, lo * 10.0)

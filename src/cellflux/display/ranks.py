@@ -37,7 +37,8 @@ def shared_scale(key: str, scale: MetricScale | None) -> MetricScale:
     if scale is not None and scale.name is not None:
         return scale
     return MetricScale(key, units=scale.units if scale else None, progress=bool(scale and scale.progress),
-                       lower=scale.lower if scale else None, upper=scale.upper if scale else None)
+                       lower=scale.lower if scale else None, upper=scale.upper if scale else None,
+                       log=scale.log if scale else None)
 
 
 def colour_of(record: Any, colours: dict[str, str], name: str) -> None:
