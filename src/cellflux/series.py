@@ -78,11 +78,10 @@ class Series:
         return f"Series({self.key!r}, {self._n} points)"
 
     def append(self, x: float, y: float) -> None:
-        # acquire/release, not "with": on CPython 3.11 the with-statement costs
-        # three times as much, and this runs once per unthrottled record.
-        lock = self._lock
-        lock.acquire()
-        try:
+        # "with", never acquire() then try: a KeyboardInterrupt can land just after
+        # acquire() returns, before the try, and would leave the lock held for good
+        # (the next append, at the end of the interrupted execution, then hangs).
+        with self._lock:
             i = self._i
             if i == CHUNK:
                 self._cx = _ZEROS * CHUNK
@@ -94,15 +93,11 @@ class Series:
             self._cy[i] = y
             self._i = i + 1
             self._n += 1
-        finally:
-            lock.release()
 
     def extend(self, xs: Floats, ys: Floats) -> None:
         """Append many points at once (a store read back, a watched run)."""
         n = min(len(xs), len(ys))
-        lock = self._lock
-        lock.acquire()
-        try:
+        with self._lock:
             done = 0
             while done < n:
                 if self._i == CHUNK:
@@ -117,8 +112,6 @@ class Series:
                 self._i += take
                 self._n += take
                 done += take
-        finally:
-            lock.release()
 
     def read(self, start: int = 0, stop: int | None = None) -> tuple[Floats, Floats]:
         """Copies of the x and y values of points ``start`` (a cursor) to ``stop``."""
