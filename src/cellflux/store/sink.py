@@ -159,10 +159,11 @@ class StoreSink:
         pause = 0.05
         while True:
             if wait is None:
-                got = self._send_lock.acquire()
-            else:
-                got = self._send_lock.acquire(timeout=max(0.001, deadline - time.monotonic()))
-            if got:
+                # ``with``, not acquire() then try: a KeyboardInterrupt between those two
+                # would leave the lock held, and the writer and the exit flush waiting on it.
+                with self._send_lock:
+                    self._send()
+            elif self._send_lock.acquire(timeout=max(0.001, deadline - time.monotonic())):
                 try:
                     self._send()
                 finally:

@@ -122,8 +122,8 @@ class SQLiteStore:
 
         def attempt(conn: sqlite3.Connection) -> None:
             new_ids: dict[tuple[str, str], int] = {}
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            try:  # BEGIN inside: an interrupt right after it must not leave the transaction open
+                conn.execute("BEGIN IMMEDIATE")
                 self._write(conn, batch, new_ids)
                 conn.execute("COMMIT")
             except BaseException:
