@@ -70,6 +70,32 @@ def test_one_board_per_execution_displayed_once_then_updated_at_the_end(screen: 
     assert exe.status == "succeeded"
 
 
+def test_a_new_board_is_laid_out_before_it_is_shown(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
+    # The recording thread lays the first chart out and then displays the board, so the
+    # front end draws it in one pass; the first point follows at the ticker's next round.
+    scr, sink = screen
+    opened_at_display: list[set[str]] = []
+
+    def display(bundle: dict[str, Any], parent: Any) -> int:
+        opened_at_display.append(opened_models())
+        return scr.display(bundle, parent)
+
+    sink._display = display
+    loss = cf.Metric("loss", group=cf.MetricGroup("training", units="epoch"))
+    loss.record(0.5, at=0)
+    board = board_of(sink, cf.current_execution())
+    assert {"FigureModel", "LinesModel", "HBoxModel"} <= opened_at_display[0]
+    assert len(board.box.children) == 2  # the header, then the chart's row
+    line = board.charts[0].lines["loss"].mark
+    assert len(line.y) == 0
+    sink.ticker.tick_all()
+    assert list(line.y) == [0.5]
+
+
+def opened_models() -> set[str]:
+    return {data["state"]["_model_name"] for _, kind, data in RecordingComm.log if kind == "comm_open"}
+
+
 def test_chart_gets_two_axes_units_and_bounds_and_final_values(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
     scr, sink = screen
     group = cf.MetricGroup("training", units="epoch")

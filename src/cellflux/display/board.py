@@ -309,17 +309,22 @@ class BoardSink:
             new = board is None
             if board is None:
                 board = Board(exe, self.runtime.clock)
-                board.feed = feed_for(self.runtime, exe)
                 self.boards[exe.id] = board
         board.add_series(series)
-        if new:
-            # Show the (empty) board now; the ticker lays it out at its next visit,
-            # off the recording thread, by when the loop's other metrics exist too.
-            parent = self._parents.get(exe.id)
-            live = self._display(board.mimebundle(), parent)
-            static = self._display(board.static_mimebundle(), parent)
-            self._handles[exe.id] = (live, static)
-            self.ticker.add(board)
+        if not new:
+            self.ticker.wake()  # lay the new metric out now, not at the next tick
+            return
+        # Lay the new board out here, then show it: the front end gets its widgets in one
+        # stream and draws them in one pass. Left to the ticker thread, each of those ~20
+        # messages would wait a GIL switch interval behind a training loop that holds the
+        # GIL. Its first point goes out at the ticker's round that add() starts.
+        self.ticker.visit(board)
+        board.feed = feed_for(self.runtime, exe)  # after the visit: no store read here
+        parent = self._parents.get(exe.id)
+        live = self._display(board.mimebundle(), parent)
+        static = self._display(board.static_mimebundle(), parent)
+        self._handles[exe.id] = (live, static)
+        self.ticker.add(board)
 
     def execution_ended(self, execution: Execution) -> None:
         self._parents.pop(execution.id, None)
