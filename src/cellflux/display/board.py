@@ -236,7 +236,9 @@ class Board:
     def static_mimebundle(self) -> dict[str, Any]:
         """The static output: empty while running, the final board once ended."""
         if not self.ended:
-            return {"text/html": '<div class="cellflux-static"></div>', "text/plain": ""}
+            # Plain text, not HTML: the front ends typeset every HTML output as LaTeX, and the
+            # page's first one loads MathJax (about 900 kB of script) while the board draws.
+            return {"text/plain": ""}
         return static_bundle(self.execution, self.series)
 
 
