@@ -60,9 +60,12 @@ ROUNDS = int(os.environ.get("CELLFLUX_LATENCY_ROUNDS", "1"))
 
 SETUP = "import json\nimport time\n\nimport cellflux as cf"
 RUN = '''
+BUSY = {busy}
+
+
 def pause(seconds):
     """Sleep (quiet), or spin a pure-Python loop that holds the GIL as a training step does (loaded)."""
-    if not {busy}:
+    if not BUSY:
         time.sleep(seconds)
         return
     end, n = time.perf_counter() + seconds, 0
