@@ -191,6 +191,10 @@ class Runtime:
             if close is not None:
                 close()
 
+    def series_started(self, series: Series) -> None:
+        """A series got its first point: sinks that draw it may send it now, not at their next pull."""
+        self._notify("series_started", series, optional=True)
+
     def series_finished(self, series: Series) -> None:
         """A progress loop ended: sinks that show progress may close its line now."""
         self._notify("series_finished", series, optional=True)
