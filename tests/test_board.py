@@ -70,9 +70,10 @@ def test_one_board_per_execution_displayed_once_then_updated_at_the_end(screen: 
     assert exe.status == "succeeded"
 
 
-def test_a_new_board_is_laid_out_before_it_is_shown(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:
-    # The recording thread lays the first chart out and then displays the board, so the
-    # front end draws it in one pass; the first point follows at the ticker's next round.
+def test_a_new_board_is_laid_out_then_shown_then_gets_its_first_point(screen: tuple[Screen, BoardSink],
+                                                                      rt: Runtime) -> None:
+    # The recording thread lays the first chart out, displays the board, and sends its first
+    # point, so the front end draws it in one pass without waiting for the ticker thread.
     scr, sink = screen
     opened_at_display: list[set[str]] = []
 
@@ -81,15 +82,17 @@ def test_a_new_board_is_laid_out_before_it_is_shown(screen: tuple[Screen, BoardS
         return scr.display(bundle, parent)
 
     sink._display = display
-    loss = cf.Metric("loss", group=cf.MetricGroup("training", units="epoch"))
+    loss = cf.Metric("loss", group=cf.MetricGroup("training", units="epoch"), throttle=None)
     loss.record(0.5, at=0)
     board = board_of(sink, cf.current_execution())
     assert {"FigureModel", "LinesModel", "HBoxModel"} <= opened_at_display[0]
     assert len(board.box.children) == 2  # the header, then the chart's row
-    line = board.charts[0].lines["loss"].mark
-    assert len(line.y) == 0
+    assert list(board.charts[0].lines["loss"].mark.y) == [0.5]  # no ticker round yet
+    start = len(RecordingComm.log)
+    loss.record(0.25, at=1)  # later points wait for the ticker
+    assert len(RecordingComm.log) == start
     sink.ticker.tick_all()
-    assert list(line.y) == [0.5]
+    assert list(board.charts[0].lines["loss"].mark.y) == [0.5, 0.25]
 
 
 def opened_models() -> set[str]:

@@ -70,6 +70,11 @@ class Board:
             self.series[series.key] = series
             self._structure_dirty = True
 
+    @property
+    def drawn(self) -> bool:
+        """Whether a point has been sent to any of its lines."""
+        return any(line.count for chart in self.charts for line in chart.lines.values())
+
     def _title(self) -> str:
         exe = self.execution
         return f"{exe.name} · {exe.status}"
@@ -317,9 +322,10 @@ class BoardSink:
             self.ticker.wake()  # lay the new metric out now, not at the next tick
             return
         # Lay the new board out here, then show it: the front end gets its widgets in one
-        # stream and draws them in one pass. Left to the ticker thread, each of those ~20
-        # messages would wait a GIL switch interval behind a training loop that holds the
-        # GIL. Its first point goes out at the ticker's round that add() starts.
+        # stream and draws them in one pass. Left to the ticker thread, the layout (some 25
+        # widget messages) waited for the GIL behind a training loop that holds it: up to
+        # hundreds of ms under load (benchmarks/bench_first_point.py). Its first point
+        # follows from here too, at series_started.
         self.ticker.visit(board)
         board.feed = feed_for(self.runtime, exe)  # after the visit: no store read here
         parent = self._parents.get(exe.id)
@@ -327,6 +333,13 @@ class BoardSink:
         static = self._display(board.static_mimebundle(), parent)
         self._handles[exe.id] = (live, static)
         self.ticker.add(board)
+
+    def series_started(self, series: Series) -> None:
+        board = self.boards.get(series.execution.id)
+        if board is not None and not board.drawn:
+            self.ticker.visit(board)  # the board's first point: at once, from this thread
+        else:
+            self.ticker.wake()
 
     def execution_ended(self, execution: Execution) -> None:
         self._parents.pop(execution.id, None)
