@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test tier, from scratch: environment, front-end build, JS unit tests,
-# mypy, pytest (unit, widget protocol, store, reliability), the notebooks under
+# mypy, pytest (unit, widget protocol, store on SQLite and PostgreSQL, reliability,
+# the torchrun rehearsal), the notebooks under
 # nbval, and the real-browser tests in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,10 @@ echo "== JS unit tests"
 
 echo "== mypy"
 .venv/bin/python -m mypy
+
+echo "== PostgreSQL (a server for this run: a temporary folder, a Unix socket, no TCP port)"
+eval "$(bash scripts/pg.sh start)"
+trap 'bash scripts/pg.sh stop "$CELLFLUX_TEST_PGDIR"' EXIT
 
 echo "== pytest"
 .venv/bin/python -m pytest tests -q -p no:cacheprovider

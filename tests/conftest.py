@@ -13,6 +13,7 @@ os.environ.setdefault("CELLFLUX_DISPLAY", "0")
 from cellflux.runtime import Runtime, use_runtime  # noqa: E402
 
 from .fakes import FakeClock  # noqa: E402
+from .postgres import Server, fresh_database, server_session  # noqa: E402
 from .reports import REPORTS  # noqa: E402
 
 __all__ = ["FakeClock"]
@@ -34,3 +35,15 @@ def rt(clock: FakeClock) -> Iterator[Runtime]:
     runtime = Runtime(clock=clock, flusher_thread=False)
     with use_runtime(runtime):
         yield runtime
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """The real PostgreSQL server of this test run (see tests/postgres.py)."""
+    yield from server_session()
+
+
+@pytest.fixture
+def pg_url(pg_server: Server) -> Iterator[str]:
+    """A fresh, empty database on the test server: its URL."""
+    yield from fresh_database(pg_server)

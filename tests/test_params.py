@@ -89,7 +89,7 @@ def test_a_version_1_store_gains_the_params_table(tmp_path: Path) -> None:
     conn.close()
     old = cf.stored_execution("e1", path)
     assert old.params == {} and old.name == "old"
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
 
 
 def test_params_table_is_escaped_text_under_the_live_board(

@@ -10,10 +10,12 @@ from __future__ import annotations
 from .counter import Progress
 from .definitions import MetricGroup, MetricScale
 from .execution import Execution
+from .identity import ProcessIdentity, process_identity, set_identity
 from .metric import Metric
 from .progress import progress
 from .runs import Run, run
 from .runtime import get_runtime
+from .sink import Delivery, Flushed
 from .store import SQLiteStore, StoredExecution, StoreError, attach, executions, stored_execution
 from .tasks import current_execution, task, workflow
 from .views import show, watch
@@ -23,17 +25,25 @@ from .wiring import configure
 __version__ = "0.1.0"
 
 
-def flush() -> None:
-    """Deliver every pending throttled value to every sink, durably, then return."""
-    get_runtime().flush()
+def flush() -> Flushed:
+    """Deliver every pending throttled value to every sink, durably, then return.
+
+    The result is true when everything reported so far is stored; otherwise it
+    says how many points are pending (a PostgreSQL server that is down: they
+    are kept and sent when it is back) or were dropped, and why.
+    """
+    return get_runtime().flush()
 
 
 __all__ = [
     "CellfluxWarning",
+    "Delivery",
     "Execution",
+    "Flushed",
     "Metric",
     "MetricGroup",
     "MetricScale",
+    "ProcessIdentity",
     "Progress",
     "Run",
     "SQLiteStore",
@@ -44,7 +54,9 @@ __all__ = [
     "current_execution",
     "executions",
     "flush",
+    "process_identity",
     "progress",
+    "set_identity",
     "run",
     "show",
     "stored_execution",

@@ -6,12 +6,17 @@ again at each ``configure()``. A setting left unset comes from the environment
 (``CELLFLUX_STORE``, ``CELLFLUX_DISPLAY``), else from the defaults: the store
 ``.cellflux/metrics.sqlite`` under the current directory, and boards displayed
 when a notebook front end is connected.
+
+The store is a SQLite file path (the default), ``":memory:"``, or a PostgreSQL
+URL (``postgresql://user@host/db``): its password, when the URL holds one, is
+never shown (see :func:`masked`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +27,9 @@ UNSET: Any = object()
 
 @dataclass
 class Settings:
-    store: str | Path | None = None
-    """Path of the SQLite store, ":memory:", or None (from the environment or default)."""
+    store: str | Path | None = field(default=None, repr=False)
+    """Path of the SQLite store, ":memory:", a PostgreSQL URL, or None (from the
+    environment or default). Not in the repr: a URL may hold a password."""
     store_enabled: bool = True
     display: bool | None = None
     """None: display when a widget front end is connected."""
@@ -59,6 +65,25 @@ def store_path() -> str | None:
     if env is not None:
         return None if env.lower() in ("", "0", "off", "false", "none") else env
     return os.fspath(DEFAULT_STORE)
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*):(.*)@", re.DOTALL)
+_PASSWORD_PARAM = re.compile(r"(?i)(\bpassword=)([^&\s]*)")
+
+
+def masked(where: str) -> str:
+    """``where`` (a path or a URL) as it may be shown: a URL's password replaced by ``***``.
+
+    The user part runs to the URL's *last* ``@``, so a password that holds an
+    unescaped ``@`` or ``/`` is masked whole; a ``password=`` parameter too.
+
+    >>> masked("postgresql://ml:s3cret@db.example:5432/metrics?sslmode=require")
+    'postgresql://ml:***@db.example:5432/metrics?sslmode=require'
+    >>> masked("postgresql:///metrics?host=/tmp&password=s3cret")
+    'postgresql:///metrics?host=/tmp&password=***'
+    """
+    text = _USERINFO.sub(r"\1:***@", where, count=1)
+    return _PASSWORD_PARAM.sub(r"\1***", text) if "://" in text else text
 
 
 def display_enabled() -> bool | None:

@@ -12,6 +12,8 @@ from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .definitions import MetricGroup, MetricScale, merge
+from .config import masked
+from .identity import ProcessIdentity, next_occurrence, process_identity
 from .params import Param, flatten
 from .series import Series
 from .throttle import KeyState
@@ -51,7 +53,13 @@ class ExecutionHandle:
     """The process that owns the execution and writes its status."""
     store: str | None
     """Where a sink of the owning process keeps the execution for other processes
-    (the store file), or None when none does."""
+    (the store file, or a PostgreSQL URL, which may hold a password: the repr
+    masks it), or None when none does."""
+
+    def __repr__(self) -> str:
+        where = None if self.store is None else masked(self.store)
+        return (f"ExecutionHandle(id={self.id!r}, name={self.name!r}, kind={self.kind!r}, parent={self.parent!r}, "
+                f"started_at={self.started_at!r}, pid={self.pid!r}, store={where!r})")
 
     @classmethod
     def of(cls, execution: Execution, *, store: str | None = None, pid: int | None = None) -> ExecutionHandle:
@@ -84,7 +92,9 @@ class Execution:
     ``id``, ``name``, ``parent`` (an Execution or None), ``kind`` (task,
     workflow, cell or process), ``started_at`` and ``ended_at`` (wall clock,
     seconds since the epoch) and ``status`` (running, succeeded, failed or
-    interrupted).
+    interrupted). ``process`` is the :class:`~cellflux.identity.ProcessIdentity`
+    of the process that started it (host, and rank in a distributed job), and
+    ``occurrence`` counts the executions of this name that the process started.
     """
 
     def __init__(
@@ -101,6 +111,9 @@ class Execution:
         self.started_at = runtime.wall()
         self.ended_at: float | None = None
         self.pid = os.getpid()
+        self.process: ProcessIdentity = process_identity()
+        self.occurrence = next_occurrence(name) if id is None else 0
+        """0 for a stand-in of another process's execution (``cf.attach``)."""
         self.thread_id = threading.get_ident()
         self.seq = next(_ids)
         self.states: dict[str, KeyState] = {}

@@ -26,7 +26,7 @@ class ImplicitRuns:
         clock: Callable[[], float],
         start: Callable[[str, str], Execution],
         end: Callable[[Execution, str], None],
-        flush: Callable[[], None],
+        flush: Callable[[], object],
         shell: Any = None,
     ) -> None:
         self._clock = clock

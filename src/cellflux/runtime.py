@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import execution as ex
 from .execution import Execution, ExecutionHandle
 from .implicit import ImplicitRuns
+from .sink import Flushed
 from .throttle import Flusher, KeyState
 from .warn import warn
 
@@ -155,12 +156,12 @@ class Runtime:
 
     # -- flush and sinks -------------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Report every pending point, then let every sink deliver what it has."""
+    def flush(self) -> Flushed:
+        """Report every pending point, then let every sink deliver what it has; say how far each got."""
         self.disarm_all()
         for exe in list(self.live):
             exe.drain()
-        self._notify("flush")
+        return Flushed(tuple(self._notify("flush")))
 
     def install_default_sinks(self) -> None:
         """Attach the default sinks (see :func:`set_default_sinks`) that apply now."""
@@ -219,8 +220,9 @@ class Runtime:
             for series in exe.buffers.values():
                 sink.series_created(series)
 
-    def _notify(self, event: str, *args: Any, optional: bool = False) -> None:
-        """Call ``event`` on every sink; one that raises is warned about once and set aside."""
+    def _notify(self, event: str, *args: Any, optional: bool = False) -> list[Any]:
+        """Call ``event`` on every sink, and return what they answer (but None); one that raises is set aside."""
+        answers: list[Any] = []
         for sink in list(self.sinks):
             if id(sink) in self._failed_sinks:
                 continue
@@ -228,10 +230,11 @@ class Runtime:
             if handler is None and optional:
                 continue
             try:
-                handler(*args)  # type: ignore[misc]
+                answers.append(handler(*args))  # type: ignore[misc]
             except Exception as error:  # a sink must never break the training loop
                 self._failed_sinks.add(id(sink))
                 warn(f"cellflux: {type(sink).__name__} failed ({error!r}) and is set aside", 3)
+        return [answer for answer in answers if answer is not None]
 
     def after_fork(self) -> None:
         """A forked child keeps no thread, no widget and no comm of its parent."""

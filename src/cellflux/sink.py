@@ -19,6 +19,7 @@ The runtime's default sinks are handed to it in wiring.py.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -36,5 +37,65 @@ class Sink(Protocol):
     def execution_ended(self, execution: Execution) -> None:
         """An execution ended; every point it reported is in its series."""
 
-    def flush(self) -> None:
-        """Deliver everything reported so far (``cf.flush()``), then return."""
+    def flush(self) -> Delivery | None:
+        """Deliver everything reported so far (``cf.flush()``), then return.
+
+        A sink that can fail to deliver (a store whose server is down) says how
+        far it got in a :class:`Delivery`; ``cf.flush()`` returns them all.
+        """
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one sink has delivered when its ``flush()`` returns."""
+
+    sink: str
+    """The sink, as it may be shown (no password)."""
+    delivered: int
+    """Points delivered (committed) by this sink so far, this flush and earlier ones."""
+    pending: int = 0
+    """Points reported but not delivered yet: they are kept and delivered later."""
+    dropped: int = 0
+    """Points given up since the previous ``flush()`` (a bounded backlog overflowed while the
+    sink could not deliver): a flush with nothing pending and nothing dropped means every
+    point reported since the previous one is delivered."""
+    problem: str | None = None
+    """Why the pending points are not delivered, when some are not."""
+
+    @property
+    def complete(self) -> bool:
+        return self.pending == 0 and self.dropped == 0
+
+
+@dataclass(frozen=True)
+class Flushed:
+    """What ``cf.flush()`` got done: true when every sink delivered every point.
+
+    >>> Flushed(())
+    Flushed(complete)
+    """
+
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(d.complete for d in self.deliveries)
+
+    @property
+    def pending(self) -> int:
+        """Points reported but not delivered yet, over all sinks."""
+        return sum(d.pending for d in self.deliveries)
+
+    @property
+    def dropped(self) -> int:
+        return sum(d.dropped for d in self.deliveries)
+
+    def __bool__(self) -> bool:
+        return self.complete
+
+    def __repr__(self) -> str:
+        if self.complete:
+            return "Flushed(complete)"
+        parts = [f"{d.sink}: {d.pending} points pending, {d.dropped} dropped ({d.problem or 'no error'})"
+                 for d in self.deliveries if not d.complete]
+        return f"Flushed({'; '.join(parts)})"

@@ -16,7 +16,9 @@ def show(target: Any, store: StoreLike = None) -> None:
     _show(target, store)
 
 
-def watch(target: Any = None, *, store: StoreLike = None, name: str | None = None, interval: float = 0.5) -> Watcher:
+def watch(
+    target: Any = None, *, store: StoreLike = None, name: str | None = None, interval: float | None = None
+) -> Watcher:
     """A live board for an execution another process writes into the store (newest running by default)."""
     from .display.replay import watch as _watch
 

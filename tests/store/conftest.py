@@ -10,8 +10,10 @@ import pytest
 
 import cellflux as cf
 from cellflux.runtime import Runtime, use_runtime
+from cellflux.store.locate import store_at
 from cellflux.store.sink import StoreSink
-from cellflux.store.sqlite import SQLiteStore
+
+from .backends import Backend, PostgresBackend, SQLiteBackend
 
 MakeRuntime = Callable[..., tuple[Runtime, StoreSink]]
 
@@ -28,16 +30,27 @@ def store_path(tmp_path: Path) -> Path:
     return tmp_path / "store" / "metrics.sqlite"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, store_path: Path) -> Backend:
+    """The store a test runs against: once a SQLite file, once a PostgreSQL database."""
+    if request.param == "sqlite":
+        return SQLiteBackend(store_path)
+    return PostgresBackend(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 def make_runtime(store_path: Path) -> Iterator[MakeRuntime]:
-    """``make_runtime(path=None, timeout=..., interval=...)``: a runtime with a store sink, installed."""
+    """``make_runtime(path=None, timeout=..., interval=...)``: a runtime with a store sink, installed.
+
+    ``path`` is a file path or a URL (``backend.where``); by default the SQLite ``store_path``.
+    """
     opened: list[tuple[Any, StoreSink]] = []
 
     def make(
         path: Path | str | None = None, *, timeout: float = 10.0, interval: float = 0.2
     ) -> tuple[Runtime, StoreSink]:
         rt = Runtime(flusher_thread=False)
-        sink = StoreSink(SQLiteStore(path if path is not None else store_path, timeout=timeout), interval=interval)
+        sink = StoreSink(store_at(path if path is not None else store_path, timeout=timeout), interval=interval)
         rt.add_sink(sink)
         scope = use_runtime(rt)
         scope.__enter__()

@@ -18,11 +18,12 @@ from cellflux.display.layout import layout
 from cellflux.store import SQLiteStore, StoreError
 from cellflux.store.sink import make_sink
 
+from .backends import Backend
 from .conftest import MakeRuntime, run_task
 
 
-def test_definitions_points_and_status_round_trip(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_definitions_points_and_status_round_trip(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
     group = cf.MetricGroup("training", units="epoch", lower=0, upper=50)
     scale = cf.MetricScale("loss", units="nats", lower=-1.5, upper=9)
     loss = cf.Metric("loss", group=group, scale=scale, throttle=None)
@@ -51,7 +52,7 @@ def test_definitions_points_and_status_round_trip(make_runtime: MakeRuntime, sto
     cf.flush()
 
     # A fresh connection, as after a kernel restart.
-    runs = cf.executions(SQLiteStore(store_path))
+    runs = cf.executions(backend.store())
     assert [r.name for r in runs] == ["crash", "train"]
     crash, train = runs
     assert train.id == exe.id and train.kind == "task" and train.parent is None
@@ -85,8 +86,8 @@ def test_definitions_points_and_status_round_trip(make_runtime: MakeRuntime, sto
     assert len(frame) == sum(len(train.series(k)[0]) for k in train.metrics)
 
 
-def test_a_fresh_process_reads_the_file(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_a_fresh_process_reads_the_file(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
     key = cf.Metric("k", throttle=None)
 
     def body() -> None:
@@ -102,12 +103,13 @@ def test_a_fresh_process_reads_the_file(make_runtime: MakeRuntime, store_path: P
         "x, y = e.series('k')\n"
         "print(e.name, e.status, x.tolist(), y.tolist())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(store_path)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code, backend.where], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "saved succeeded [1.0, 2.0, 3.0] [1.0, 2.0, nan]"
 
 
-def test_newest_first_name_filter_limit_and_lookup_by_id(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_newest_first_name_filter_limit_and_lookup_by_id(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
+    store_path = backend.where
     exes = []
     for name in ["a", "b", "a", "c", "a"]:
         exes.append(run_task(name, lambda: cf.Metric("m", throttle=None).record(1.0, at=0)))
@@ -121,25 +123,24 @@ def test_newest_first_name_filter_limit_and_lookup_by_id(make_runtime: MakeRunti
     assert cf.stored_execution(exes[1].id[:8], store_path).name == "b"
     with pytest.raises(LookupError, match="no execution"):
         cf.stored_execution("ffffffffffffff", store_path)
-    with contextlib.closing(sqlite3.connect(store_path)) as conn, conn:
-        conn.execute(
-            "INSERT INTO executions (id, name, kind, status, started_at) VALUES (?, 'x', 'task', 'running', 0)",
-            (exes[0].id[:6] + "zzzzzz",),
-        )
+    backend.insert_execution(exes[0].id[:6] + "zzzzzz")
     with pytest.raises(LookupError, match="ambiguous"):
         cf.stored_execution(exes[0].id[:6], store_path)
     with pytest.raises(ValueError):
         cf.executions(store_path, limit=-1)
 
 
-def test_hostile_keys_and_names_are_data(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_hostile_keys_and_names_are_data(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
+    store_path = backend.where
     keys = [
         "'); DROP TABLE points; --",
         '<script>alert("x")</script>',
         "name with \"quotes\" and 'apostrophes'",
         "\u00e9\u4e2d\U0001f600",
         "%_",
+        "%s %(x)s $1 \x00nul ? :name",
+        "back\\slash \t tab \ufdd0 marker",
     ]
     group = cf.MetricGroup("'; DELETE FROM metrics; --", units="<b>u</b>")
 
@@ -149,10 +150,10 @@ def test_hostile_keys_and_names_are_data(make_runtime: MakeRuntime, store_path: 
                 float(i), at=0
             )
 
-    run_task("<img src=x onerror=alert(1)>'--", body)
+    run_task("<img src=x onerror=alert(1)>'--\x00", body)
     cf.flush()
     (run,) = cf.executions(store_path)
-    assert run.name == "<img src=x onerror=alert(1)>'--"
+    assert run.name == "<img src=x onerror=alert(1)>'--\x00"
     assert list(run.metrics) == keys
     for i, key in enumerate(keys):
         assert run.metrics[key].group == group
@@ -187,10 +188,15 @@ def test_a_file_that_is_not_a_store_is_named_in_the_error(tmp_path: Path, conten
     assert str(path) in str(info.value)
 
 
-def test_reading_never_creates_a_store(tmp_path: Path) -> None:
-    path = tmp_path / "missing" / "metrics.sqlite"
-    assert cf.executions(path) == []
-    assert not path.parent.exists()
+def test_reading_never_creates_a_store(backend: Backend) -> None:
+    where = backend.where if backend.name == "postgresql" else str(Path(backend.where).parent / "missing" / "m.sqlite")
+    assert cf.executions(where) == []
+    with pytest.raises(LookupError):
+        cf.stored_execution("abc", where)
+    if backend.name == "sqlite":
+        assert not Path(where).parent.exists()
+    else:
+        assert not backend.has_tables()  # type: ignore[attr-defined]
 
 
 def test_default_store_is_created_under_the_working_directory_on_first_write(
@@ -220,11 +226,13 @@ def test_default_store_is_created_under_the_working_directory_on_first_write(
     assert memory is not None and memory.store.path == ":memory:"
 
 
-def test_configure_switches_the_store_of_a_running_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_configure_switches_the_store_of_a_running_process(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cellflux import config
     from cellflux.runtime import Runtime, use_runtime
 
-    first, second = tmp_path / "first.sqlite", tmp_path / "second.sqlite"
+    first, second = tmp_path / "first.sqlite", backend.where
     monkeypatch.setattr(config, "settings", config.Settings())
     monkeypatch.setenv("CELLFLUX_STORE", str(first))
     rt = Runtime(flusher_thread=False)
@@ -242,3 +250,24 @@ def test_configure_switches_the_store_of_a_running_process(tmp_path: Path, monke
         rt.close()
     assert [e.name for e in cf.executions(first)] == ["before"]
     assert [e.name for e in cf.executions(second)] == ["after"]
+
+
+def test_runs_compare_on_one_board(
+    backend: Backend, make_runtime: MakeRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cellflux.display.replay import board_for
+
+    make_runtime(backend.where)
+    loss = cf.Metric("loss", throttle=None)
+    first = run_task("train", lambda: [loss.record(1.0 / (i + 1), at=i) for i in range(50)])
+    second = run_task("train", lambda: [loss.record(2.0 / (i + 1), at=i) for i in range(80)])
+    cf.flush()
+    runs = cf.executions(backend.where, name="train")
+    assert [r.id for r in runs] == [second.id, first.id]
+    board = board_for(runs)
+    assert sorted(board.series) == sorted(f"loss · train {e.id[:6]}" for e in (first, second))
+    assert {k: len(s) for k, s in board.series.items()} == {f"loss · train {second.id[:6]}": 80,
+                                                             f"loss · train {first.id[:6]}": 50}
+    cf.show(runs)
+    text = capsys.readouterr().out
+    assert "2 runs: train, train" in text and f"loss · train {first.id[:6]}" in text

@@ -15,6 +15,7 @@ import pytest
 import cellflux as cf
 from cellflux.store import ExecutionHandle
 
+from .backends import Backend
 from .conftest import MakeRuntime, run_task
 
 
@@ -38,7 +39,7 @@ def record_in_worker(handle: ExecutionHandle, n: int, first: int) -> int:
     return os.getpid()
 
 
-def _parent_run(method: str, store_path: Path, tasks: list[tuple[int, int]]) -> tuple[cf.Execution, dict[str, object]]:
+def _parent_run(method: str, backend: Backend, tasks: list[tuple[int, int]]) -> tuple[cf.Execution, dict[str, object]]:
     """A parent task that hands its execution to workers, and what it read back while running."""
     seen: dict[str, object] = {}
     own = cf.Metric("parent.loss", throttle=None)
@@ -60,7 +61,7 @@ def _parent_run(method: str, store_path: Path, tasks: list[tuple[int, int]]) -> 
         own.record(2.0, at=1)
         cf.flush()
         # What the parent's live board will do: read the workers' points only.
-        store = cf.SQLiteStore(store_path)
+        store = backend.store()
         batch = store.read_points(exe.id, exclude_pid=os.getpid())
         seen["keys"] = sorted(batch.series)
         seen["worker_points"] = sorted(batch.series["worker.loss"][1].tolist())
@@ -69,34 +70,34 @@ def _parent_run(method: str, store_path: Path, tasks: list[tuple[int, int]]) -> 
     return run_task("parent", body), seen
 
 
-def _check_parent_row(store_path: Path, exe: cf.Execution) -> cf.StoredExecution:
-    (run,) = cf.executions(store_path)  # the workers wrote no execution of their own
+def _check_parent_row(backend: Backend, exe: cf.Execution) -> cf.StoredExecution:
+    (run,) = cf.executions(backend.where)  # the workers wrote no execution of their own
     assert (run.id, run.name, run.kind, run.status, run.pid) == (exe.id, "parent", "task", "succeeded", os.getpid())
     assert run.ended_at == pytest.approx(exe.ended_at)
     return run
 
 
-def test_attach_from_spawned_workers(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
-    exe, seen = _parent_run("spawn", store_path, [(300, 0), (200, 1000)])
+def test_attach_from_spawned_workers(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
+    exe, seen = _parent_run("spawn", backend, [(300, 0), (200, 1000)])
     assert seen["exitcodes"] == [0, 0]
     assert seen["keys"] == ["worker.loss", "worker.progress"]
     assert seen["worker_points"] == [float(i) for i in [*range(300), *range(1000, 1200)]]
     assert seen["row_while_running"].status == "running"  # type: ignore[attr-defined]
-    run = _check_parent_row(store_path, exe)
+    run = _check_parent_row(backend, exe)
     assert run.series("parent.loss")[1].tolist() == [1.0, 2.0]
     assert len(run.series("worker.loss")[0]) == 500
     assert run.metrics["worker.loss"].group == cf.MetricGroup("workers")
     assert run.metrics["worker.progress"].state == "done"
 
 
-def test_attach_from_a_forked_pool(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_attach_from_a_forked_pool(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
     tasks = [(100, k * 1000) for k in range(4)]
-    exe, seen = _parent_run("fork", store_path, tasks)
+    exe, seen = _parent_run("fork", backend, tasks)
     assert os.getpid() not in seen["pids"]  # type: ignore[operator]
     assert seen["worker_points"] == [float(k * 1000 + i) for k in range(4) for i in range(100)]
-    run = _check_parent_row(store_path, exe)
+    run = _check_parent_row(backend, exe)
     # The parent's points were written once, by the parent: not again by its forks.
     assert run.series("parent.loss")[1].tolist() == [1.0, 2.0]
     assert len(run.series("worker.loss")[0]) == 400
@@ -115,8 +116,9 @@ def test_a_handle_without_a_store_file_is_refused(make_runtime: MakeRuntime) -> 
     run_task("memory", body)
 
 
-def test_attach_in_the_owning_process_records_directly(make_runtime: MakeRuntime, store_path: Path) -> None:
-    make_runtime()
+def test_attach_in_the_owning_process_records_directly(backend: Backend, make_runtime: MakeRuntime) -> None:
+    make_runtime(backend.where)
+    store_path = backend.where
     metric = cf.Metric("from.thread", throttle=None)
     holder: list[cf.Execution] = []
 
@@ -137,10 +139,11 @@ def test_attach_in_the_owning_process_records_directly(make_runtime: MakeRuntime
     assert cf.stored_execution(exe.id, store_path).series("from.thread")[1].tolist() == [7.0]
 
 
-def test_forks_while_the_writer_is_busy(make_runtime: MakeRuntime, store_path: Path) -> None:
+def test_forks_while_the_writer_is_busy(backend: Backend, make_runtime: MakeRuntime) -> None:
     # The parent's writer commits every 5 ms while children are forked: no child
     # may inherit a connection or a lock held mid-transaction.
-    rt, sink = make_runtime(interval=0.005)
+    rt, sink = make_runtime(backend.where, interval=0.005)
+    store_path = backend.where
     busy = cf.Metric("parent.busy", throttle=None)
     stop = threading.Event()
 
@@ -175,12 +178,12 @@ def test_forks_while_the_writer_is_busy(make_runtime: MakeRuntime, store_path: P
     assert sink.transactions > 8
 
 
-def test_threads_of_a_worker_share_one_added_sink(make_runtime: MakeRuntime, tmp_path: Path) -> None:
+def test_threads_of_a_worker_share_one_added_sink(backend: Backend, make_runtime: MakeRuntime, tmp_path: Path) -> None:
     # The worker's own store is elsewhere: attach() adds a sink for the parent's
     # store, shared by the blocks open at once and removed after the last.
     rt, own_sink = make_runtime(tmp_path / "worker-own.sqlite")
-    parent_store = tmp_path / "parent.sqlite"
-    handle = ExecutionHandle("abcdef123456", "parent", "task", None, 0.0, 1, str(parent_store))
+    parent_store = backend.where
+    handle = ExecutionHandle("abcdef123456", "parent", "task", None, 0.0, 1, parent_store)
     metric = cf.Metric("t", throttle=None)
     first_in, first_out = threading.Event(), threading.Event()
 

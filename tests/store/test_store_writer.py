@@ -15,40 +15,35 @@ from pathlib import Path
 from typing import Any
 
 import cellflux as cf
-from cellflux.store import SQLiteStore
 
+from .backends import Backend
 from .conftest import MakeRuntime, run_task
 
 
-def _stored_points(path: Path) -> int:
-    """Points in the file, counted through a connection of its own."""
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        return int(conn.execute("SELECT coalesce(sum(length(x)), 0) / 8 FROM points").fetchone()[0])
-
-
-def test_flush_returns_when_everything_is_committed(make_runtime: MakeRuntime, store_path: Path) -> None:
-    rt, sink = make_runtime(interval=60.0)  # the writer thread never gets to it first
+def test_flush_returns_when_everything_is_committed(backend: Backend, make_runtime: MakeRuntime) -> None:
+    rt, sink = make_runtime(backend.where, interval=60.0)  # the writer thread never gets to it first
     metric = cf.Metric("m", throttle=None)
     counts: list[int] = []
+    reports: list[cf.Flushed] = []
 
     def body() -> None:
         for i in range(30_000):
             metric.record(float(i), at=i)
-        cf.flush()
-        counts.append(_stored_points(store_path))
+        reports.append(cf.flush())
+        counts.append(backend.count_points())
         metric.record(1.0, at=30_000)
-        cf.flush()
-        counts.append(_stored_points(store_path))
+        reports.append(cf.flush())
+        counts.append(backend.count_points())
 
     exe = run_task("durable", body)
     cf.flush()
     assert counts == [30_000, 30_001]
-    with contextlib.closing(sqlite3.connect(store_path)) as conn:
-        assert conn.execute("SELECT status FROM executions WHERE id = ?", (exe.id,)).fetchone() == ("succeeded",)
+    assert [(bool(r), r.pending, r.deliveries[0].delivered) for r in reports] == [(True, 0, 30_000), (True, 0, 30_001)]
+    assert backend.status(exe.id) == "succeeded"
 
 
-def test_points_from_a_tight_loop_arrive_in_few_transactions(make_runtime: MakeRuntime, store_path: Path) -> None:
-    rt, sink = make_runtime(interval=0.2)
+def test_points_from_a_tight_loop_arrive_in_few_transactions(backend: Backend, make_runtime: MakeRuntime) -> None:
+    rt, sink = make_runtime(backend.where, interval=0.2)
     metric = cf.Metric("fast", throttle=None)
     recorded = [0]
 
@@ -65,15 +60,15 @@ def test_points_from_a_tight_loop_arrive_in_few_transactions(make_runtime: MakeR
     run_task("fast", body)
     cf.flush()
     elapsed = time.monotonic() - started
-    assert _stored_points(store_path) == recorded[0]
+    assert backend.count_points() == recorded[0]
     # Every 200 ms at most (plus the final flush), and the writer did work while
     # the loop ran rather than leaving it all to flush().
     assert 2 <= sink.transactions <= elapsed / 0.2 + 2
 
 
-def test_read_points_reads_only_what_is_new(make_runtime: MakeRuntime, store_path: Path) -> None:
-    rt, sink = make_runtime(interval=60.0)
-    reader = SQLiteStore(store_path)
+def test_read_points_reads_only_what_is_new(backend: Backend, make_runtime: MakeRuntime) -> None:
+    rt, sink = make_runtime(backend.where, interval=60.0)
+    reader = backend.store()
     a, b = cf.Metric("a", throttle=None), cf.Metric("b", throttle=None)
     seen: dict[str, Any] = {}
 
@@ -122,10 +117,11 @@ cf.flush()
 """
 
 
-def test_four_processes_write_one_file(tmp_path: Path, store_path: Path) -> None:
+def test_four_processes_write_one_store(backend: Backend) -> None:
     env = {**os.environ, "CELLFLUX_DISPLAY": "0"}
+    store_path = backend.where
     procs = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(store_path), str(k), "100000"], env=env,
+        subprocess.Popen([sys.executable, "-c", WRITER, store_path, str(k), "100000"], env=env,
                          stderr=subprocess.PIPE, text=True)
         for k in range(4)
     ]
@@ -160,8 +156,9 @@ run()
 """
 
 
-def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(store_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(store_path)], stdout=subprocess.PIPE, text=True,
+def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(backend: Backend) -> None:
+    store_path = backend.where
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, store_path], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "CELLFLUX_DISPLAY": "0"})
     try:
         assert proc.stdout is not None
@@ -171,8 +168,9 @@ def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(store_path: Path
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    with contextlib.closing(sqlite3.connect(store_path)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    if backend.name == "sqlite":
+        with contextlib.closing(sqlite3.connect(store_path)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     (run,) = cf.executions(store_path)
     assert run.status == "running"  # it never ended
     x, y = run.series("k")
@@ -180,18 +178,20 @@ def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(store_path: Path
     assert (x == range(len(x))).all() and (y == x).all()  # no gap, no duplicate, no torn run
 
 
-def test_connections_racing_to_create_a_new_store_all_succeed(tmp_path: Path) -> None:
+def test_connections_racing_to_create_a_new_store_all_succeed(tmp_path: Path, backend: Backend) -> None:
     # Each store object has its own connection; all open the same new file at
     # once, and each must see either no store or the whole store, never half.
-    from cellflux.store.records import Batch, ExecutionRecord
+    from cellflux.store.locate import store_at
+    from cellflux.store.records import Batch, ExecutionRecord, Store
 
-    for attempt in range(10):
-        path = tmp_path / f"race{attempt}.sqlite"
-        stores = [SQLiteStore(path) for _ in range(6)]
+    attempts = 10 if backend.name == "sqlite" else 1  # one database per test on the server
+    for attempt in range(attempts):
+        path = tmp_path / f"race{attempt}.sqlite" if backend.name == "sqlite" else backend.where
+        stores = [store_at(path) for _ in range(6)]
         barrier = threading.Barrier(len(stores))
         errors: list[BaseException] = []
 
-        def write(store: SQLiteStore, k: int, barrier: threading.Barrier, errors: list[BaseException]) -> None:
+        def write(store: Store, k: int, barrier: threading.Barrier, errors: list[BaseException]) -> None:
             record = ExecutionRecord(f"e{k}", "racer", "task", None, "running", float(k), None, os.getpid())
             barrier.wait()
             try:

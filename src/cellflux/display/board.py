@@ -139,6 +139,8 @@ class Board:
         try:
             if self.feed is not None:
                 self.feed.poll(self.add_series, lambda key: key in self.series, force=final)
+                if final:
+                    self.feed.close()
             return self._tick(allowance, final)
         except Exception as error:  # a display fault must never reach the training loop
             self.broken, self.live = True, False

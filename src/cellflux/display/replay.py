@@ -3,8 +3,9 @@
 ``show`` draws a finished (or running) execution from the store, the same board
 as the live one, after a kernel restart too, and overlays several executions on
 shared charts. ``watch`` follows an execution that another process is writing:
-new points are read by row id every half second, never re-reading a series, and
-the board finishes when the execution ends.
+new points are read by row id, never re-reading a series, when the store says
+a batch committed (a PostgreSQL server notifies) or on its polling period (a
+SQLite file: every half second), and the board finishes when the execution ends.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from ..series import Series
 from ..store.read import StoredExecution, StoreLike, open_store, stored_execution
 from .board import Board, static_bundle
 from .layout import PALETTE
+from .ranks import colour_of, is_distributed, members, shared_scale, tagged
 from .ticker import Ticker
 
 POLL = 0.5
+MIN_GAP = 0.1
 
 
 class _Stored:
@@ -55,11 +58,8 @@ def _resolve(target: Any, store: StoreLike) -> Execution | StoredExecution:
 def _series_of(execution: StoredExecution, view: Any, rename: Callable[[str], str] = str) -> dict[str, Series]:
     out: dict[str, Series] = {}
     for key, definition in execution.metrics.items():
-        scale = definition.scale
-        if rename is not str and (scale is None or scale.name is None):
-            # Overlaid runs share one y-axis per metric key.
-            scale = MetricScale(key, units=scale.units if scale else None, progress=bool(scale and scale.progress),
-                                lower=scale.lower if scale else None, upper=scale.upper if scale else None)
+        # Overlaid runs (and ranks) share one y-axis per metric key.
+        scale = definition.scale if rename is str else shared_scale(key, definition.scale)
         series = Series(rename(key), view, definition.group, scale)
         series.x_auto, series.state = definition.x_auto, definition.state
         xs, ys = execution.series(key)
@@ -71,6 +71,19 @@ def _series_of(execution: StoredExecution, view: Any, rename: Callable[[str], st
 def board_for(targets: Sequence[Any], store: StoreLike = None) -> Board:
     """A finished board for one execution, or several overlaid (one colour per run)."""
     resolved = [_resolve(t, store) for t in targets]
+    if len(resolved) == 1 and isinstance(resolved[0], StoredExecution) and is_distributed(resolved[0]):
+        view = _Stored(resolved[0])
+        colours: dict[str, str] = {}
+        board = Board(view, time.time, colours=colours)
+        for member, tag in members(resolved[0]):
+
+            def tag_key(key: str, tag: str | None = tag) -> str:
+                return tagged(key, tag)
+
+            for key, series in _series_of(member, view, tag_key).items():
+                colour_of(member.record, colours, key)
+                board.add_series(series)
+        return board
     if len(resolved) == 1:
         exe = resolved[0]
         if isinstance(exe, Execution):
@@ -88,7 +101,7 @@ def board_for(targets: Sequence[Any], store: StoreLike = None) -> Board:
         view = _Stored(stored[0], name=f"{len(stored)} runs: {names}")
         view.status = "succeeded" if all(e.status == "succeeded" for e in stored) else "mixed"
         view.params = {}  # each run has its own: the overlay shows none rather than the first run's
-        colours: dict[str, str] = {}
+        colours = {}
         board = Board(view, None, colours=colours)
         for i, exe in enumerate(stored):
             label = f"{exe.name} {exe.id[:6]}"
@@ -122,7 +135,7 @@ def watch(
     *,
     store: StoreLike = None,
     name: str | None = None,
-    interval: float = POLL,
+    interval: float | None = None,
     display: Callable[[dict[str, Any], Any], Any] | None = None,
     update: Callable[[dict[str, Any], Any], None] | None = None,
     ticker: Ticker | None = None,
@@ -130,7 +143,8 @@ def watch(
     """Follow an execution that another process writes into the store, live.
 
     ``target`` is an execution id or a stored execution; by default the newest
-    running execution (named ``name``, if given). Returns the :class:`Watcher`.
+    running execution (named ``name``, if given). ``interval`` is how often it
+    reads when nothing wakes it (None: the store's period). Returns the :class:`Watcher`.
     """
     db = open_store(store)
     if target is None:
@@ -145,7 +159,11 @@ def watch(
 
 
 class Watcher:
-    """Polls the store for one execution and feeds its board."""
+    """Reads one execution from the store as it is written and feeds its board.
+
+    A distributed run is watched with its parts (every rank, tagged by host and
+    rank), and its board ends once every rank it knows of has ended.
+    """
 
     def __init__(
         self,
@@ -153,15 +171,17 @@ class Watcher:
         display: Callable[[dict[str, Any], Any], Any],
         update: Callable[[dict[str, Any], Any], None],
         ticker: Ticker,
-        interval: float = POLL,
+        interval: float | None = None,
     ) -> None:
         self.view = _Stored(execution)
         self.store = execution.store
         self._display, self._update, self.ticker = display, update, ticker
-        self.interval = interval
-        self.board = Board(self.view, time.time)
+        self.interval = interval if interval is not None else getattr(self.store, "poll_interval", POLL)
+        self.changes = self.store.changes([execution.id])
+        self.colours: dict[str, str] = {}
+        self.board = Board(self.view, time.time, colours=self.colours)
         self.series: dict[str, Series] = {}
-        self.cursor = 0
+        self.cursors: dict[str, int] = {execution.id: 0}
         self.done = threading.Event()
         self._handles: tuple[Any, Any] | None = None
         self._thread: threading.Thread | None = None
@@ -177,26 +197,45 @@ class Watcher:
             self._thread = threading.Thread(target=self._run, name="cellflux-watch", daemon=True)
             self._thread.start()
 
+    @property
+    def cursor(self) -> int:
+        return self.cursors[self.view.id]
+
     def poll(self) -> bool:
-        """Read what is new; returns False once the execution has ended."""
+        """Read what is new; returns False once the execution (and every rank of it) has ended."""
         self.view.refresh()
-        for key, definition in self.store.read_metrics(self.view.id).items():
-            series = self.series.get(key)
-            if series is None:
-                series = Series(key, self.view, definition.group, definition.scale)
-                self.series[key] = series
-                self.board.add_series(series)
-            series.x_auto, series.state = definition.x_auto, definition.state
-        batch = self.store.read_points(self.view.id, after=self.cursor)
-        self.cursor = batch.cursor
-        for key, (xs, ys) in batch.series.items():
-            if key in self.series:
-                self.series[key].extend(xs, ys)
-        return self.view.status == "running"
+        running = False
+        for member, tag in members(self.view.source):
+            if member.id not in self.cursors:  # a rank that started since
+                self.cursors[member.id] = 0
+                self.changes.follow(member.id)
+            running = running or member.status == "running"
+            for key, definition in member.metrics.items():
+                name = tagged(key, tag)
+                series = self.series.get(name)
+                if series is None:
+                    scale = definition.scale if tag is None else shared_scale(key, definition.scale)
+                    series = Series(name, self.view, definition.group, scale)
+                    self.series[name] = series
+                    if tag is not None:
+                        colour_of(member.record, self.colours, name)
+                    self.board.add_series(series)
+                series.x_auto, series.state = definition.x_auto, definition.state
+            batch = self.store.read_points(member.id, after=self.cursors[member.id])
+            self.cursors[member.id] = batch.cursor
+            for key, (xs, ys) in batch.series.items():
+                if tagged(key, tag) in self.series:
+                    self.series[tagged(key, tag)].extend(xs, ys)
+        return running
 
     def _run(self) -> None:
         while self.poll():
-            if self.done.wait(self.interval):
+            # At most ten reads a second however often writers commit (each rank
+            # of a job commits five times a second), then until woken or the period.
+            if self.done.wait(MIN_GAP):
+                return
+            self.changes.wait(self.interval)
+            if self.done.is_set():
                 return
         self.finish()
 
@@ -207,9 +246,11 @@ class Watcher:
             self._update(self.board.mimebundle(), live)
             self._update(self.board.static_mimebundle(), static)
         self.done.set()
+        self.changes.close()
 
     def stop(self) -> None:
         self.done.set()
+        self.changes.close()
 
 
 def _has_front_end() -> bool:

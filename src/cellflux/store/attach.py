@@ -27,9 +27,9 @@ from .. import execution as ex
 from ..execution import Execution, ExecutionHandle
 from ..runtime import Runtime, get_runtime
 from . import routes
+from .locate import locator, store_at
 from .records import ExecutionRecord
 from .sink import StoreSink
-from .sqlite import SQLiteStore
 
 
 def handle(execution: Execution) -> ExecutionHandle:
@@ -42,7 +42,8 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
     """Record into ``target`` (an execution of this or another process) inside the block.
 
     In the process that owns the execution, records simply go to it. Elsewhere
-    they go through the store, flushed when the block exits. Raises
+    they go through the store (a file, or a PostgreSQL server that the worker
+    may reach from another host), flushed when the block exits. Raises
     ``ValueError`` when the execution's process has no store file.
     """
     if not isinstance(target, (ExecutionHandle, Execution)):
@@ -58,8 +59,9 @@ def attach(target: ExecutionHandle | Execution) -> Iterator[Execution]:
             f"attach(): execution {h.name!r} ({h.id}) has no store file, so other processes cannot "
             "record into it; configure(store=PATH) in the parent, not ':memory:' or False"
         )
-    sink = _enter_sink(rt, h.store)
-    routes.enter(h.store, _record_of(h))
+    where = locator(h.store)
+    sink = _enter_sink(rt, where)
+    routes.enter(where, _record_of(h))
     try:
         exe = rt.start(h.name, h.kind, None, id=h.id)
         # Auto x (seconds since the start) counts from the parent's start.
@@ -102,11 +104,11 @@ def _enter_sink(rt: Runtime, path: str) -> StoreSink:
     """The runtime's sink for the store at ``path``, added for the block if it has none."""
     with _extra_lock:
         for sink in rt.sinks:
-            if isinstance(sink, StoreSink) and sink.store.path == path:
+            if isinstance(sink, StoreSink) and sink.store.locator == path:
                 if sink in _extra_sinks:
                     _extra_sinks[sink] += 1
                 return sink
-        sink = StoreSink(SQLiteStore(path), attached_only=True)
+        sink = StoreSink(store_at(path), attached_only=True)
         _extra_sinks[sink] = 1
         rt.add_sink(sink)
         return sink

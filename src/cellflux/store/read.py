@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
+from .group import parts_of
+from .locate import locator, store_at
 from ..params import Param
 from .records import ExecutionRecord, Floats, MetricRecord, Store
 from .sink import StoreSink
-from .sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]
@@ -67,6 +68,21 @@ class StoredExecution:
     def pid(self) -> int | None:
         return self.record.pid
 
+    @property
+    def host(self) -> str | None:
+        """The host of the process that ran it (``CELLFLUX_HOST`` or the host name)."""
+        return self.record.host
+
+    @property
+    def rank(self) -> int | None:
+        """Its rank in a distributed job, else None."""
+        return self.record.rank
+
+    @functools.cached_property
+    def parts(self) -> list[StoredExecution]:
+        """The other ranks' executions when this is the run (rank 0) of a distributed job, by rank."""
+        return [StoredExecution(r, self.store) for r in parts_of(self.store, self.record)]
+
     @functools.cached_property
     def metrics(self) -> dict[str, MetricRecord]:
         """Each metric key -> its definition (group, scale, x_auto, state), in first-record order."""
@@ -84,24 +100,33 @@ class StoredExecution:
         return self.store.read_series(self.id, key)
 
     def to_pandas(self) -> pandas.DataFrame:
-        """Every point as a long table: columns ``execution``, ``key``, ``x``, ``value``."""
+        """Every point as a long table: columns ``execution``, ``key``, ``x``, ``value``.
+
+        The run of a distributed job has the points of every rank, and two more
+        columns, ``host`` and ``rank``.
+        """
         import numpy as np
         import pandas as pd
 
-        keys, xs, ys = [], [], []
-        for key in self.metrics:
-            x, y = self.store.read_series(self.id, key)
-            keys.append(np.full(len(x), key, dtype=object))
-            xs.append(x)
-            ys.append(y)
-        empty = np.empty(0)
+        distributed = self.rank is not None
+        columns: dict[str, list[Any]] = {"execution": [], "key": [], "x": [], "value": []}
+        if distributed:
+            columns.update(host=[], rank=[])
+        for exe in [self, *self.parts]:
+            for key in exe.metrics:
+                x, y = exe.store.read_series(exe.id, key)
+                columns["execution"].append(np.full(len(x), exe.id, dtype=object))
+                columns["key"].append(np.full(len(x), key, dtype=object))
+                columns["x"].append(x)
+                columns["value"].append(y)
+                if distributed:
+                    columns["host"].append(np.full(len(x), exe.host, dtype=object))
+                    columns["rank"].append(np.full(len(x), -1 if exe.rank is None else exe.rank, dtype=np.int64))
+        kinds = {"execution": object, "key": object, "x": np.float64, "value": np.float64, "host": object,
+                 "rank": np.int64}
         return pd.DataFrame(
-            {
-                "execution": self.id,
-                "key": np.concatenate(keys) if keys else np.empty(0, dtype=object),
-                "x": np.concatenate(xs) if xs else empty,
-                "value": np.concatenate(ys) if ys else empty,
-            }
+            {name: np.concatenate(parts) if parts else np.empty(0, dtype=kinds[name])
+             for name, parts in columns.items()}
         )
 
     def refresh(self) -> StoredExecution:
@@ -114,7 +139,7 @@ class StoredExecution:
 
 
 def open_store(store: StoreLike = None) -> Store:
-    """The store to read: a Store as is, a path, or None for this process's store.
+    """The store to read: a Store as is, a path or URL, or None for this process's store.
 
     This process's own store is flushed first, so what was just recorded is
     read back.
@@ -127,13 +152,13 @@ def open_store(store: StoreLike = None) -> Store:
     path = config.store_path() if store is None else os.fspath(store)
     if path is None:
         raise ValueError("no store to read: storing is off (configure(store=False) or CELLFLUX_STORE)")
-    wanted = path if path == ":memory:" else os.path.abspath(path)
+    wanted = locator(path)
     rt = current_runtime()
     for sink in list(rt.sinks) if rt is not None else []:
-        if isinstance(sink, StoreSink) and sink.store.path == wanted:
+        if isinstance(sink, StoreSink) and sink.store.locator == wanted:
             sink.flush()
             return sink.store
-    return SQLiteStore(wanted)
+    return store_at(wanted)
 
 
 def executions(store: StoreLike = None, *, name: str | None = None, limit: int | None = None) -> list[StoredExecution]:

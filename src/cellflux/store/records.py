@@ -1,13 +1,17 @@
 """What a store keeps, as plain values: the ``Store`` interface and its records.
 
 A store speaks in these records only (never in live ``Execution`` or ``Series``
-objects), so another store (a server, a columnar file) can plug in later by
-implementing :class:`Store`, and the writer thread can hand over a whole batch
-that the store commits atomically or not at all.
+objects). Two stores implement :class:`Store`: ``SQLiteStore`` (a file, the
+default) and ``PostgresStore`` (a server, chosen by a ``postgresql://`` URL),
+and one test suite runs against both. The writer thread hands over whole
+batches that the store commits atomically or not at all; a batch carries its
+writer's id and sequence number, so that a server store can make a retried
+batch (whose first commit may have gone through unseen) a no-op.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,12 +25,17 @@ Floats = npt.NDArray[np.float64]
 
 
 class StoreError(Exception):
-    """The store file cannot be used: not a cellflux store, or from a newer version."""
+    """The store cannot be used: not a cellflux store, from a newer version, or refused."""
 
 
 @dataclass(frozen=True)
 class ExecutionRecord:
-    """One execution as stored: ``parent`` is the parent's id, times are epoch seconds."""
+    """One execution as stored: ``parent`` is the parent's id, times are epoch seconds.
+
+    ``host`` and ``rank`` say which process ran it; in a distributed job
+    (``job`` set) the rank-0 execution is the run and the executions of the
+    other ranks with the same ``job``, ``name`` and ``occurrence`` are its parts.
+    """
 
     id: str
     name: str
@@ -36,6 +45,16 @@ class ExecutionRecord:
     started_at: float
     ended_at: float | None
     pid: int | None
+    host: str | None = None
+    rank: int | None = None
+    world_size: int | None = None
+    job: str | None = None
+    occurrence: int | None = None
+
+    @property
+    def is_part(self) -> bool:
+        """A rank other than 0 of a distributed job: a part of the rank-0 run."""
+        return self.job is not None and self.rank is not None and self.rank != 0
 
 
 @dataclass
@@ -85,6 +104,12 @@ class Batch:
     ended: list[ExecutionRecord] = field(default_factory=list)
     params: list[tuple[str, dict[str, Param]]] = field(default_factory=list)
     """(execution id, hyperparameters): added or replaced by name."""
+    writer: str = ""
+    """The writing sink's id (unique per process and sink); with ``seq``, the batch's identity."""
+    seq: int = 0
+    """Numbers the writer's batches; a batch is retried with the same number and content."""
+    host: str = ""
+    """The writing process's host, kept with its points (see ``read_points``' ``exclude_pid``)."""
 
     def __bool__(self) -> bool:
         return bool(self.executions or self.visitors or self.metrics or self.points or self.ended or self.params)
@@ -104,19 +129,53 @@ class PointBatch:
         return sum(len(xs) for xs, _ in self.series.values())
 
 
+class Changes(Protocol):
+    """A subscription to new data of some executions (``Store.changes``)."""
+
+    def follow(self, execution_id: str) -> None:
+        """Wake for this execution too."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block until new data of a followed execution may be there (True) or ``timeout`` passed."""
+
+    def wake(self) -> None:
+        """Make a waiting ``wait()`` return now (a watcher that stops)."""
+
+    def close(self) -> None:
+        """Stop following."""
+
+
 class Store(Protocol):
     """Where executions, metric definitions and points are persisted."""
 
     path: str
+    """Where, for people: a file path, or a URL with its password masked."""
+    locator: str
+    """Where, for another process: what ``open_store()`` takes to reach this same
+    store (a URL may hold a password: never shown, only passed on)."""
+    retries: bool
+    """True for a server: a failed write may be retried from a backlog later, and
+    a batch whose commit was not confirmed is sent again (a no-op if it was in)."""
 
     def write(self, batch: Batch) -> None:
-        """Commit ``batch`` atomically and durably, or raise and keep nothing of it."""
+        """Commit ``batch`` atomically and durably, or raise and keep nothing of it.
+
+        A batch with the same ``writer`` and ``seq`` as one committed before is
+        not written twice.
+        """
 
     def list_executions(self, *, name: str | None = None, limit: int | None = None) -> list[ExecutionRecord]:
-        """Executions newest first, optionally only those called ``name``."""
+        """Executions newest first, optionally only those called ``name``.
+
+        The parts of a distributed run (its ranks other than 0) are not listed:
+        they come with their run (``group.parts_of``).
+        """
 
     def find_executions(self, prefix: str) -> list[ExecutionRecord]:
         """Executions whose id starts with ``prefix``."""
+
+    def read_group(self, job: str, name: str, occurrence: int) -> list[ExecutionRecord]:
+        """Every rank's execution of one run of a distributed job (see group.py)."""
 
     def read_execution(self, execution_id: str) -> ExecutionRecord | None:
         """The current row of one execution (status and end time change while it runs)."""
@@ -133,7 +192,20 @@ class Store(Protocol):
     def read_points(
         self, execution_id: str, after: int = 0, *, exclude_pid: int | None = None, limit: int | None = None
     ) -> PointBatch:
-        """Points written after cursor ``after``, never re-reading older ones."""
+        """Points written after cursor ``after``, never re-reading older ones.
+
+        A cursor never skips a batch that commits later (with several writers,
+        an id taken earlier may commit after a later one: stores order the
+        commits of one execution so that this cannot happen).
+        ``exclude_pid``: this process's own rows are skipped (the cursor still
+        moves past them).
+        """
+
+    def changes(self, execution_ids: Collection[str], *, others_only: bool = False) -> Changes:
+        """Wait for new data of these executions (a server notifies; a file is polled).
+
+        ``others_only``: this process's own commits do not count.
+        """
 
     def close(self) -> None:
         """Release the connection; later calls reopen it."""

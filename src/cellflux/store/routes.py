@@ -18,7 +18,7 @@ from .records import ExecutionRecord
 @dataclass
 class Route:
     store: str
-    """Absolute path of the store the execution lives in."""
+    """The locator of the store the execution lives in (see ``locate.locator``)."""
     record: ExecutionRecord
     """The row to create if the parent has not written it yet."""
     users: int = 0

@@ -1,4 +1,7 @@
-"""Conversions between store records and SQLite rows (one place for the column order)."""
+"""Conversions between store records and table rows (one place for the column order).
+
+Both stores use them: the tables have the same columns in SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,13 @@ import numpy as np
 from ..definitions import MetricGroup, MetricScale
 from .records import ExecutionRecord, Floats, MetricRecord
 
-EXECUTION_COLUMNS = "id, name, kind, parent_id, status, started_at, ended_at, pid"
+EXECUTION_COLUMNS = (
+    "id, name, kind, parent_id, status, started_at, ended_at, pid, host, rank, world_size, job, occurrence"
+)
+NOT_A_PART = "job IS NULL OR rank IS NULL OR rank = 0"
+"""Executions that are not a part of a distributed run (ranks other than 0 are)."""
+SAME_GROUP = "job = ? AND name = ? AND occurrence = ? AND rank IS NOT NULL"
+"""Every rank's execution of one run of a distributed job."""
 METRIC_COLUMNS = (
     "key, group_name, group_units, group_lower, group_upper, has_scale, scale_name, "
     "scale_units, scale_progress, scale_lower, scale_upper, x_auto, state"
@@ -29,14 +38,14 @@ def concat(blobs: Iterable[bytes]) -> Floats:
 
 
 def execution_row(r: ExecutionRecord) -> tuple[Any, ...]:
-    return (r.id, r.name, r.kind, r.parent, r.status, r.started_at, r.ended_at, r.pid)
+    return (
+        r.id, r.name, r.kind, r.parent, r.status, r.started_at, r.ended_at, r.pid,
+        r.host, r.rank, r.world_size, r.job, r.occurrence,
+    )
 
 
 def execution(row: Sequence[Any]) -> ExecutionRecord:
-    return ExecutionRecord(
-        id=row[0], name=row[1], kind=row[2], parent=row[3], status=row[4],
-        started_at=row[5], ended_at=row[6], pid=row[7],
-    )
+    return ExecutionRecord(*row)
 
 
 def metric_row(m: MetricRecord) -> tuple[Any, ...]:

@@ -9,6 +9,10 @@ bit-exact (SQLite turns a NaN REAL into NULL), and read back with
 ``numpy.frombuffer``. Each run has an ``AUTOINCREMENT`` id, so ids only grow in
 commit order and a reader can follow an execution by id, reading only the new
 rows.
+
+The format is versioned (``PRAGMA user_version``): a new file is created at
+version 1 and upgraded in place, step by step, to the current version, which
+is what an older file goes through too when this version first opens it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from .records import StoreError
 APPLICATION_ID = 0x63664C78
 """``PRAGMA application_id`` of a cellflux store ("cfLx")."""
 
-SCHEMA_VERSION = 2
-"""``PRAGMA user_version`` of the format written here (2 added ``params``)."""
+SCHEMA_VERSION = 3
+"""``PRAGMA user_version`` of the format written here (2 added ``params``, 3 the process columns)."""
 
 PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS params (
         id INTEGER PRIMARY KEY,
@@ -36,10 +40,8 @@ PARAMS_TABLE = """CREATE TABLE IF NOT EXISTS params (
     )"""
 """Hyperparameters, one row each; ``value`` is a JSON scalar, so numbers stay numbers."""
 
-MIGRATIONS = {1: (PARAMS_TABLE,)}
-"""Statements that bring a store of version N (the key) to N + 1."""
 
-TABLES = (
+TABLES = (  # version 1, and params (IF NOT EXISTS: migration 1 finds it made)
     """CREATE TABLE executions (
         id TEXT PRIMARY KEY,
         parent_id TEXT,
@@ -80,6 +82,21 @@ TABLES = (
     "CREATE INDEX points_by_metric ON points (metric_id)",
     PARAMS_TABLE,
 )
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (PARAMS_TABLE,),
+    # 2 to 3: the process of each execution (host, rank in a distributed job),
+    # so that the ranks of a job are grouped into one run.
+    2: (
+        "ALTER TABLE executions ADD COLUMN host TEXT",
+        "ALTER TABLE executions ADD COLUMN rank INTEGER",
+        "ALTER TABLE executions ADD COLUMN world_size INTEGER",
+        "ALTER TABLE executions ADD COLUMN job TEXT",
+        "ALTER TABLE executions ADD COLUMN occurrence INTEGER",
+        "CREATE INDEX executions_by_job ON executions (job, name, occurrence)",
+    ),
+}
+"""Statements that bring a store of version N (the key) to N + 1."""
 
 BUSY_WAIT = 0.1
 """SQLite's own busy handler waits this long; the retry loop below waits longer."""
@@ -192,8 +209,8 @@ def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
 
 
 def _create(conn: sqlite3.Connection, path: str) -> None:
-    # Several processes may create the same new file at once: the first to take
-    # the write lock creates the tables, the others find them made.
+    # Several processes may create (or upgrade) the same file at once: the first
+    # to take the write lock does it, the others find it done.
     conn.execute("BEGIN IMMEDIATE")
     try:
         app, version, tables = _header(conn)

@@ -1,11 +1,13 @@
 """``StoreSink``: persists what the engine reports, from a background writer thread.
 
-The training thread never waits for the disk: the engine's callbacks only
-queue an object, and the writer wakes every ``interval`` seconds, reads the new
-points of every series since its own cursor and commits them in one
-transaction. A cursor moves only after its commit, so when the store cannot be
-written (read-only, full, locked, corrupt) nothing is lost: the points stay in
-the series and the next batch tries again. ``flush()`` writes synchronously.
+The training thread never waits for the store: the engine's callbacks only
+queue an object, and the writer wakes every ``interval`` seconds, takes the
+new points of every series since its own cursor into a batch (see backlog.py)
+and commits the batches in order, one transaction each. A batch leaves the
+backlog only once the store confirmed it, so when the store cannot be written
+(read-only, full, locked, corrupt, a server down or restarting) nothing is
+lost: the batches wait, and the writer tries again, less often while it fails.
+``flush()`` sends what is left from the caller's thread and says how far it got.
 """
 
 from __future__ import annotations
@@ -13,59 +15,68 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
+import uuid
 import weakref
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..params import Param
 from ..execution import ExecutionHandle
+from ..identity import process_identity
+from ..sink import Delivery
 from ..warn import warn
-from . import forking, routes, schema
-from .records import Batch, ExecutionRecord, MetricRecord, PointRun, Store
-from .sqlite import SQLiteStore
+from . import forking, routes
+from .backlog import SERVER_BACKLOG, Backlog, Track, take
+from .locate import store_at
+from .outage import SERVER_FLUSH_WAIT, Outage
+from .records import Store
 
 if TYPE_CHECKING:
     from ..execution import Execution
     from ..runtime import Runtime
     from ..series import Series
 
-
 def make_sink(runtime: Runtime) -> StoreSink | None:
-    """The default store sink: on ``config.store_path()``, or None when storing is off."""
+    """The default store sink: on ``config.store_path()``, or None when storing is off.
+
+    ``CELLFLUX_STORE_BACKLOG`` sets how many unconfirmed points a server store keeps.
+    """
     from .. import config
 
     path = config.store_path()
     if path is None:
         return None
-    return StoreSink(SQLiteStore(path))
-
-
-@dataclass(eq=False)
-class _Track:
-    """The writer's view of one series: how far it is stored, and its stored definition."""
-
-    series: Series
-    execution: Execution
-    cursor: int = 0
-    stored: tuple[Any, ...] | None = None
-    """(group, scale, x_auto, state) as last committed."""
+    bound = os.environ.get("CELLFLUX_STORE_BACKLOG", "").strip()
+    return StoreSink(store_at(path), backlog_limit=int(bound) if bound.isdigit() else -1)
 
 
 class StoreSink:
-    """A sink that writes every execution, definition and point into ``store``."""
+    """A sink that writes every execution, definition and point into ``store``.
+
+    ``backlog_limit`` bounds the points kept unconfirmed (None: no bound, the
+    default for a file); ``flush_wait`` is how long ``flush()`` retries a store
+    that fails (None: one attempt, the default for a file, which waits for
+    its lock by itself).
+    """
 
     fork_safe = True
     """Kept in a forked child, which writes its own points (see ``_after_fork_child``)."""
 
-    def __init__(self, store: Store, *, interval: float = 0.2, attached_only: bool = False) -> None:
+    def __init__(
+        self, store: Store, *, interval: float = 0.2, attached_only: bool = False,
+        backlog_limit: int | None = -1, flush_wait: float | None = -1.0,
+    ) -> None:
         self.store = store
         self.interval = interval
         self.attached_only = attached_only
         """Write only executions attached to this store (the sink ``attach()`` adds)."""
+        server = bool(getattr(store, "retries", False))
+        self.flush_wait = (SERVER_FLUSH_WAIT if server else None) if flush_wait == -1.0 else flush_wait
         self.transactions = 0
         """Batches committed so far."""
+        self._backlog = Backlog((SERVER_BACKLOG if server else None) if backlog_limit == -1 else backlog_limit)
         self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._send_lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = False
         self._stopping = False
@@ -75,8 +86,11 @@ class StoreSink:
         self._started: list[Execution] = []
         self._ended: list[Execution] = []
         self._params: list[tuple[str, dict[str, Param]]] = []
-        self._tracks: list[_Track] = []
-        self._failing = False
+        self._tracks: list[Track] = []
+        self._outage = Outage(store.path, self._backlog.limit, getattr(store, "timeout", "?"))
+        self._dropped_reported = 0
+        self._writer = uuid.uuid4().hex
+        self._host = process_identity().host
         forking.register(self)
         atexit.register(_flush_at_exit, weakref.ref(self))
 
@@ -89,7 +103,7 @@ class StoreSink:
         route = routes.route_of(execution.id)
         if route is None and self.attached_only:
             return
-        if route is not None and route.store != self.store.path:
+        if route is not None and route.store != self.store.locator:
             return  # attached to another store: that store's sink writes it
         owned = route is None and execution.pid == os.getpid()
         with self._queue_lock:
@@ -98,11 +112,11 @@ class StoreSink:
         self._poke()
 
     def series_created(self, series: Series) -> None:
-        execution: Any = series.execution
+        execution = series.execution
         if execution not in self._executions:
             return
         with self._queue_lock:
-            self._tracks.append(_Track(series, execution))
+            self._tracks.append(Track(series, execution))
         self._poke()
 
     def execution_ended(self, execution: Execution) -> None:
@@ -120,18 +134,56 @@ class StoreSink:
         self._poke()
 
     def handle(self, execution: Execution) -> ExecutionHandle | None:
-        """How a worker process records into ``execution``: through this store's file."""
+        """How a worker process records into ``execution``: through this store (a file or a server)."""
         route = routes.route_of(execution.id)
         if route is not None:  # attached here from another process: the handle goes on
             return ExecutionHandle.of(execution, store=route.store, pid=route.record.pid)
-        if self.store.path == ":memory:":
+        if self.store.locator == ":memory:":
             return None
-        return ExecutionHandle.of(execution, store=self.store.path)
+        return ExecutionHandle.of(execution, store=self.store.locator)
 
-    def flush(self) -> None:
-        """Return once everything reported so far is committed, or the store failed (warned)."""
-        with self._write_lock:
-            self._write()
+    def flush(self) -> Delivery:
+        """Send everything reported so far; return once the store confirmed it, or gave up.
+
+        A file store is tried once (it waits for its lock by itself); a server
+        is retried for ``flush_wait`` seconds. The report counts only what the
+        store confirmed; the rest stays in the backlog and is sent later.
+        """
+        wait = self.flush_wait
+        if wait is not None and self._outage.gave_up:
+            wait = 0.0  # the store is known to be down: one attempt, no stall at every checkpoint
+        deadline = time.monotonic() + (wait or 0.0)
+        with self._queue_lock:
+            self._collect()
+            target = self._backlog.last_seq
+        pause = 0.05
+        while True:
+            if wait is None:
+                got = self._send_lock.acquire()
+            else:
+                got = self._send_lock.acquire(timeout=max(0.001, deadline - time.monotonic()))
+            if got:
+                try:
+                    self._send()
+                finally:
+                    self._send_lock.release()
+            left = deadline - time.monotonic()
+            if self._backlog.confirmed_seq >= target or wait is None or left <= 0:
+                break
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
+        report = self.delivery()
+        self._outage.gave_up = self._outage.failing
+        self._dropped_reported += report.dropped
+        return report
+
+    def delivery(self) -> Delivery:
+        """What this sink has stored so far, what it has not (yet), and what it dropped since the last flush."""
+        with self._queue_lock:
+            pending = self._backlog.unconfirmed() + sum(len(t.series) - t.cursor for t in self._tracks)
+            stored, dropped = self._backlog.stored, self._backlog.dropped - self._dropped_reported
+        problem = self._outage.problem if pending or dropped else None
+        return Delivery(f"store {self.store.path}", stored, pending, dropped, problem)
 
     def close(self) -> None:
         """Write what is left, stop the writer thread and close the store."""
@@ -156,7 +208,7 @@ class StoreSink:
             self._wake.set()
 
     def _has_work(self) -> bool:
-        return bool(self._tracks or self._started or self._ended or self._params)
+        return bool(self._tracks or self._started or self._ended or self._params or self._backlog.queue)
 
     def _run(self) -> None:
         while not self._stopping:
@@ -166,104 +218,82 @@ class StoreSink:
             self._idle = True
             idle = not self._has_work()
             self._idle = idle
-            self._wake.wait(None if idle else self.interval)
+            pause = self._outage.pause(self.interval)
+            self._wake.wait(None if idle else pause)
             self._idle = False
             self._wake.clear()
             if self._stopping:
                 return
             if not idle:
                 try:
-                    with self._write_lock:
-                        self._write()
+                    with self._queue_lock:
+                        self._collect()
+                    with self._send_lock:
+                        self._send()
                 except Exception as error:  # keep the thread alive: the next batch may do
-                    self._fault(error)
+                    self._outage.fault(error, self._backlog.dropped)
 
-    def _write(self) -> bool:
-        """Commit one batch of everything new; caller holds ``_write_lock``."""
-        with self._queue_lock:
-            started, ended, tracks = list(self._started), list(self._ended), list(self._tracks)
-            params = list(self._params)
-            owned = dict(self._executions)
-        batch = Batch(params=params)
-        for exe in started:
-            record = _record(exe, status="running", ended_at=None)
-            if owned[exe]:
-                batch.executions.append(record)
-            else:
-                route = routes.route_of(exe.id)
-                batch.visitors.append(route.record if route is not None else record)
-        # Ends are taken before the points: an execution's final points are in its
-        # series before it ends, so the same batch carries them.
-        batch.ended = [_record(exe, exe.status, exe.ended_at) for exe in ended if owned[exe]]
-        moved: list[tuple[_Track, int, tuple[Any, ...]]] = []
-        for track in tracks:
-            series = track.series
-            definition = (series.group, series.scale, series.x_auto, series.state)
-            if definition != track.stored:
-                batch.metrics.append((track.execution.id, MetricRecord(series.key, *definition)))
-            n = len(series)
-            if n > track.cursor:
-                xs, ys = series.read(track.cursor, n)
-                batch.points.append(PointRun(track.execution.id, series.key, xs, ys))
-            moved.append((track, n, definition))
-        if batch:
+    def _collect(self) -> None:
+        """Take everything new into the backlog; caller holds ``_queue_lock`` (no I/O here)."""
+        started, ended = self._started, self._ended
+        self._started, self._ended = [], []
+        owned = self._executions
+        pending = take(self._backlog.last_seq + 1, started, ended, owned, self._tracks)
+        pending.params, self._params = self._params, []
+        if ended:
+            done = set(ended)
+            self._tracks = [t for t in self._tracks if t.execution not in done]
+            for exe in done:
+                self._executions.pop(exe, None)
+        if pending:
+            dropped = self._backlog.add(pending)
+            if dropped:
+                self._outage.dropped(self._backlog.dropped)
+
+    def _send(self) -> None:
+        """Write the backlog's batches in order until one fails; caller holds ``_send_lock``."""
+        while True:
+            with self._queue_lock:
+                if not self._backlog.queue:
+                    break
+                pending = self._backlog.queue[0]
+                pending.in_flight = True
             try:
-                self.store.write(batch)
+                self.store.write(pending.batch(self._writer, self._host))
             except Exception as error:  # a store fault must never reach the training loop
-                self._fault(error)
-                return False
+                with self._queue_lock:
+                    pending.in_flight = False
+                    pending.frozen = self.store.retries
+                self._outage.fault(error, self._backlog.dropped)
+                return
+            with self._queue_lock:
+                pending.in_flight = False
+                self._backlog.confirm(pending)
             self.transactions += 1
-        self._failing = False
-        for track, n, definition in moved:
-            track.cursor, track.stored = n, definition
-        done = set(ended)
-        with self._queue_lock:
-            del self._started[: len(started)]
-            del self._ended[: len(ended)]
-            del self._params[: len(params)]
-            if done:
-                self._tracks = [t for t in self._tracks if t.execution not in done]
-                for exe in done:
-                    self._executions.pop(exe, None)
-        return True
-
-    def _fault(self, error: Exception) -> None:
-        if self._failing:
-            return
-        self._failing = True
-        if schema.is_busy(error):
-            cause = f"it is locked by another process for more than {getattr(self.store, 'timeout', '?')} s"
-        else:
-            cause = f"{type(error).__name__}: {error}"
-        warn(
-            f"cellflux: cannot write the store {self.store.path} ({cause}); points are kept in "
-            "memory and written when the store can be written again",
-            2,
-        )
+        if self._outage.failing:
+            self._outage.recovered(self._backlog.dropped)
 
     def _after_fork_child(self) -> None:
         # The parent writes what it reported before the fork; the child writes only
-        # its own points, from a thread and a connection of its own.
-        self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread = None
-        self._idle = False
+        # its own points, from a thread and a connection of its own, as a new writer.
+        self._queue_lock, self._send_lock, self._wake = threading.Lock(), threading.Lock(), threading.Event()
+        self._thread, self._idle = None, False
+        self._writer = uuid.uuid4().hex
+        self._host = process_identity().host
+        self._backlog = Backlog(self._backlog.limit)
+        self._outage = Outage(self.store.path, self._backlog.limit, getattr(self.store, "timeout", "?"))
+        self._dropped_reported = 0
         # Inherited executions are the parent's: it writes their rows and status.
         self._executions = dict.fromkeys(self._executions, False)
-        self._started = []
-        self._ended = []
-        self._params = []
+        self._started, self._ended, self._params = [], [], []
         for track in self._tracks:
             track.cursor = len(track.series)
-
-
-def _record(exe: Execution, status: str, ended_at: float | None) -> ExecutionRecord:
-    parent = exe.parent.id if exe.parent is not None else None
-    return ExecutionRecord(exe.id, exe.name, exe.kind, parent, status, exe.started_at, ended_at, exe.pid)
 
 
 def _flush_at_exit(ref: weakref.ref[StoreSink]) -> None:
     sink = ref()
     if sink is not None and not sink._stopping:
-        sink.flush()
+        report = sink.flush()
+        if report.pending:
+            warn(f"cellflux: the process exits with {report.pending:,} points not written to the store "
+                 f"{sink.store.path} ({report.problem})", 2)

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -21,6 +21,7 @@ from ..params import Param
 from . import forking, schema
 from . import rows as codec
 from .records import Batch, ExecutionRecord, Floats, MetricRecord, PointBatch
+from .waiting import PolledChanges
 
 RUN_MAX = 1 << 16
 """Points per stored row at most, so that an incremental reader gets modest pieces."""
@@ -42,9 +43,15 @@ class SQLiteStore:
     it fails (the writer thread then keeps the points and tries again later).
     """
 
+    retries = False
+    """A commit either happens or fails here, visibly: the writer never needs a backlog."""
+    poll_interval = 0.5
+    """How often ``changes()`` wakes a watcher: SQLite cannot notify another process."""
+
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
         path = os.fspath(path)
         self.path = path if path == ":memory:" else os.path.abspath(path)
+        self.locator = self.path
         self.timeout = timeout
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
@@ -141,13 +148,15 @@ class SQLiteStore:
 
     def _write(self, conn: sqlite3.Connection, batch: Batch, new_ids: dict[tuple[str, str], int]) -> None:
         columns = codec.EXECUTION_COLUMNS
-        marks = ", ".join("?" * 8)
+        marks = ", ".join("?" * 13)
         if batch.executions:
             conn.executemany(
                 f"INSERT INTO executions ({columns}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET "
                 "name = excluded.name, kind = excluded.kind, parent_id = excluded.parent_id, "
                 "status = excluded.status, started_at = excluded.started_at, "
-                "ended_at = excluded.ended_at, pid = excluded.pid",
+                "ended_at = excluded.ended_at, pid = excluded.pid, host = excluded.host, "
+                "rank = excluded.rank, world_size = excluded.world_size, job = excluded.job, "
+                "occurrence = excluded.occurrence",
                 [codec.execution_row(r) for r in batch.executions],
             )
         if batch.visitors:
@@ -213,10 +222,11 @@ class SQLiteStore:
         return rows if rows is not None else []
 
     def list_executions(self, *, name: str | None = None, limit: int | None = None) -> list[ExecutionRecord]:
-        sql = f"SELECT {codec.EXECUTION_COLUMNS} FROM executions"
+        # The parts of a distributed run (ranks other than 0) are listed with their run.
+        sql = f"SELECT {codec.EXECUTION_COLUMNS} FROM executions WHERE ({codec.NOT_A_PART})"
         params: list[Any] = []
         if name is not None:
-            sql += " WHERE name = ?"
+            sql += " AND name = ?"
             params.append(name)
         sql += " ORDER BY started_at DESC, rowid DESC"
         if limit is not None:
@@ -234,6 +244,10 @@ class SQLiteStore:
     def read_execution(self, execution_id: str) -> ExecutionRecord | None:
         rows = self._query(f"SELECT {codec.EXECUTION_COLUMNS} FROM executions WHERE id = ?", (execution_id,))
         return codec.execution(rows[0]) if rows else None
+
+    def read_group(self, job: str, name: str, occurrence: int) -> list[ExecutionRecord]:
+        sql = f"SELECT {codec.EXECUTION_COLUMNS} FROM executions WHERE {codec.SAME_GROUP} ORDER BY rank, started_at"
+        return [codec.execution(row) for row in self._query(sql, (job, name, occurrence))]
 
     def read_metrics(self, execution_id: str) -> dict[str, MetricRecord]:
         sql = f"SELECT {codec.METRIC_COLUMNS} FROM metrics WHERE execution_id = ? ORDER BY id"
@@ -279,4 +293,8 @@ class SQLiteStore:
                 xs.setdefault(key, []).append(x)
                 ys.setdefault(key, []).append(y)
         return PointBatch(cursor, {key: (codec.concat(xs[key]), codec.concat(ys[key])) for key in xs})
+
+    def changes(self, execution_ids: Collection[str], *, others_only: bool = False) -> PolledChanges:
+        """A file has no notifications: ``wait()`` returns every ``poll_interval``, and the caller reads."""
+        return PolledChanges(self.poll_interval)
 
