@@ -14,7 +14,8 @@ import pytest
 
 import cellflux as cf
 from cellflux import config
-from cellflux.display.text import TextProgress, format_bar, make_text_sink
+from cellflux.display.bar_text import format_bar
+from cellflux.display.text import TextProgress, make_text_sink
 from cellflux.runtime import Runtime, use_runtime
 
 

@@ -22,10 +22,21 @@ import warnings
 from typing import Any
 
 import cellflux as cf
+from cellflux.runtime import get_runtime
 from cellflux.store import ExecutionHandle
+from cellflux.store.sqlite import SQLiteStore
 
 RATE = 4000
 """Points per second per key, about."""
+LOCK_WAIT = float(os.environ.get("CELLFLUX_TEST_LOCK_WAIT") or 10.0)
+"""How long this process's store writers wait for the file lock (test_concurrency.LOCK_WAIT)."""
+
+
+def patient_writers() -> None:
+    for sink in get_runtime().sinks:
+        store = getattr(sink, "store", None)
+        if isinstance(store, SQLiteStore):
+            store.timeout = LOCK_WAIT  # read at each write
 
 
 def record(keys: list[str], seconds: float, counts: dict[str, int], errors: list[str]) -> None:
@@ -59,6 +70,7 @@ def main() -> None:
         warnings.simplefilter("always")
 
         def body() -> None:
+            patient_writers()  # here, inside attach() too, every store sink of the process exists
             result["execution"] = cf.current_execution().id
             prefix = f"p{os.getpid()}"
             threads = [
@@ -77,7 +89,7 @@ def main() -> None:
                     errors.append(traceback.format_exc())
                 time.sleep(0.2)
             for thread in threads:
-                thread.join(seconds + 60)
+                thread.join(seconds + 2 * LOCK_WAIT)
                 if thread.is_alive():
                     errors.append("a recording thread hung")
             result["reads"] = reads

@@ -46,9 +46,7 @@ def display_bytes(sink: BoardSink, wire: Wire) -> tuple[int, int]:
     for board in sink.boards.values():
         for chart in board.charts:
             for line in chart.lines.values():
-                d = line.decimator
-                total += sum(a.nbytes for a in (d._lo_i, d._lo_x, d._lo_y, d._hi_i, d._hi_x, d._hi_y,
-                                                d._gap_i, d._gap_x, d._settled_x, d._settled_y))
+                total += line.decimator.nbytes
                 x, y = np.asarray(line.mark.x), np.asarray(line.mark.y)
                 total += x.nbytes + y.nbytes
                 longest = max(longest, len(x))

@@ -26,6 +26,7 @@ import cellflux as cf
 
 from .harness import Rig, integrity, static_documents
 from .ledger import Ledger
+from .parking import Parking
 
 KEYS = ("loss", "acc", "lr")
 
@@ -103,6 +104,18 @@ def _store_fault(
 ) -> dict[str, Any]:
     """Record through a store fault; return what happened, asserting the rules on the way."""
     rig = Rig(path, clock=time.monotonic, board=False, interval=0.05, timeout=0.3)
+    parking = Parking()
+    store: Any = rig.store_sink.store  # type: ignore[union-attr]
+    write = store.write
+
+    def failing_write(batch: Any) -> None:
+        try:
+            write(batch)
+        except Exception:
+            parking.hit()  # the writer thread is held here, its write lock taken
+            raise
+
+    store.write = failing_write
     out: dict[str, Any] = {}
     with rig.installed(), warnings.catch_warnings(record=True) as caught, thread_errors() as errors:
         warnings.simplefilter("always")
@@ -116,6 +129,7 @@ def _store_fault(
                 loop.flush_confirmed()
                 assert stored_points(path) == 3 * loop.confirmed
             inject(rig)
+            parking.record_past(loop.steps, 5000)
             loop.run_for(0.6)
             cf.flush()  # returns, though the store cannot be written
             loop.run_for(0.2)
@@ -135,7 +149,6 @@ def _store_fault(
     assert len(store_warnings) == 1, store_warnings
     assert str(path) in store_warnings[0] and match in store_warnings[0], store_warnings[0]
     assert out["during"] <= 3 * (loop.n - 500)
-    assert loop.longest < 0.25, f"a record() call took {loop.longest:.3f} s during the fault"
     assert integrity(path) == "ok"
     out.update(points=3 * loop.n, confirmed_before=3 * 1000 if healthy_start else 0, longest=loop.longest)
     return out
@@ -143,7 +156,8 @@ def _store_fault(
 
 def _row_text(out: dict[str, Any]) -> tuple[str, str]:
     return (
-        f"{out['points']} points, writer every 50 ms through the fault",
+        f"{out['points']} points, writer every 50 ms through the fault; 5000 steps recorded while it was "
+        "held in a failing write",
         f"0 (of {out['confirmed_before']} confirmed before the fault; all {out['points']} stored after repair); "
         f"1 warning; longest record() {out['longest'] * 1e3:.1f} ms",
     )
@@ -245,8 +259,12 @@ def test_corrupt_store_file(tmp_path: Path, ledger: Ledger, content: str) -> Non
 # -- the display ---------------------------------------------------------------------------------
 
 
-def _display_fault(tmp_path: Path, inject: Callable[[Rig, Any], None]) -> dict[str, Any]:
+def _display_fault(
+    tmp_path: Path, inject: Callable[[Rig, Any], None], parking: Parking | None = None
+) -> dict[str, Any]:
     rig = Rig(tmp_path / "display" / "metrics.sqlite", clock=time.monotonic, ticker_thread=True, interval=0.05)
+    if parking is not None:
+        rig.wire.on_fail = parking.hit  # the ticker thread is held in its failing update, board locked
     out: dict[str, Any] = {}
     with rig.installed(), warnings.catch_warnings(record=True) as caught, thread_errors() as errors:
         warnings.simplefilter("always")
@@ -260,6 +278,8 @@ def _display_fault(tmp_path: Path, inject: Callable[[Rig, Any], None]) -> dict[s
             board = rig.boards[exe.id]
             assert board.charts, "the board shows nothing before the fault"
             inject(rig, board)
+            if parking is not None:
+                parking.record_past(loop.steps, 5000)
             loop.run_for(0.5)
             cf.Metric("late", group="other", throttle=None).record(1.0)  # the board must grow
             loop.run_for(0.3)
@@ -301,12 +321,15 @@ def test_widget_update_raises(tmp_path: Path, ledger: Ledger) -> None:
             for line in chart.lines.values():
                 rig.wire.fail_on.add(line.mark.comm.comm_id)
 
-    out = _display_fault(tmp_path, break_marks)
+    out = _display_fault(tmp_path, break_marks, Parking())
     assert out["errors"] == [], "an exception escaped a thread (a traceback in the cell)"
     assert len(out["warnings"]) == 1 and "stopped updating" in out["warnings"][0], out["warnings"]
     assert out["static"] and out["next_board"]
-    assert out["longest"] < 0.25
-    ledger.done(row, f"{out['points']} points, ticker at 10 Hz", _display_row(out))
+    ledger.done(
+        row,
+        f"{out['points']} points, ticker at 10 Hz, 5000 steps recorded while it was held in a failing update",
+        _display_row(out) + f"; longest record() {out['longest'] * 1e3:.1f} ms",
+    )
 
 
 def test_comm_closed_mid_run(tmp_path: Path, ledger: Ledger) -> None:

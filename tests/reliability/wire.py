@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ class Wire:
         self.lock = threading.Lock()
         self.fail_on: set[str] = set()
         """comm ids whose next sends raise (a broken transport)."""
+        self.on_fail: Callable[[], None] | None = None
+        """Called by the sending thread just before such a send raises."""
 
     def create_comm(self, **kwargs: Any) -> WireComm:
         return WireComm(wire=self, **kwargs)
@@ -94,5 +97,7 @@ class WireComm(BaseComm):
         self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
     ) -> None:
         if self.comm_id in self.wire.fail_on and msg_type == "comm_msg":
+            if self.wire.on_fail is not None:
+                self.wire.on_fail()
             raise ConnectionError(f"comm {self.comm_id} is broken")
         self.wire.receive(self.comm_id, msg_type, data, buffers)

@@ -107,3 +107,14 @@ def _axis(s: SeriesInfo, scale: MetricScale | None, index: int) -> AxisSpec:
         label = f"{name} ({scale.units})" if scale.units else name
         lower, upper = scale.lower, scale.upper
     return AxisSpec(label, lower, upper, "left" if index % 2 == 0 else "right", index // 2)
+
+
+def time_unit(spec: ChartSpec, last_x: float) -> tuple[float, str]:
+    """The x-axis unit of a static chart, as ``(divisor, label)``: auto x (seconds) runs in
+    minutes from 3 minutes on and in hours from 3 hours on, as on the live board."""
+    if spec.x_label != "time (s)":
+        return 1.0, spec.x_label
+    for threshold, divisor, label in TIME_UNITS:
+        if last_x >= threshold:
+            return divisor, label
+    return 1.0, spec.x_label

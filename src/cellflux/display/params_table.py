@@ -17,7 +17,8 @@ from typing import Any
 
 import ipywidgets
 
-from .static_svg import MUTED, esc
+from .chart_svg import MUTED
+from .escape import esc
 
 __all__ = ["ParamsView", "params_html", "params_of", "params_text"]
 

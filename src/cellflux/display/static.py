@@ -6,19 +6,10 @@ progress bars, the chart (title, legend, left and right y-axes with ticks and
 units, x-axis, gaps for non-finite values) and the latest/min/max table. The
 structure comes from :func:`~cellflux.display.layout.layout`, the colours and
 the time unit of an auto x-axis follow the live board, so a saved notebook
-shows the same board. The charts are SVG (``static_svg.py``); every number
-(the tables, the bars' counts) is HTML text (``static_text.py``).
-
-Why a small SVG writer of our own rather than matplotlib: what we draw is a
-few axes, polylines, rectangles and text. Our own writer adds no dependency
-and no import cost at the end of every cell; its output is compact (one
-polyline per finite run with one-decimal coordinates and no per-glyph paths:
-~58 KB for four charts of a million points each, each line decimated to ~1,000
-points, two per pixel column); it looks like the live board rather than like
-matplotlib; and escaping lives in one function, ``esc``, that every user string
-goes through. Inline styles and presentation attributes only (no ``<style>``,
-no ids), so the markup survives HTML sanitisers and several boards can share a
-page. The HTML is also well-formed XML, so tests parse it with ``xml.etree``.
+shows the same board. Each chart is an SVG (``chart_svg.py``); every number
+(the tables, the bars' counts) is HTML text (``static_text.py``). Inline
+styles only (no ``<style>``, no ids), every user string through ``esc``
+(``escape.py``), and well-formed XML, so tests parse it with ``xml.etree``.
 
 ``view`` is a :class:`BoardView`, or anything :func:`board_view` accepts: a live
 :class:`~cellflux.execution.Execution`, a stored execution, or an object with
@@ -39,14 +30,17 @@ from typing import Any
 import numpy as np
 
 from ..definitions import MetricGroup, MetricScale
+from .bar_text import ProgressTally, progress_numbers
+from .chart_svg import FONT, MUTED, TEXT, LineData, Piece, chart_svg
 from .decimate import Decimator, Floats
-from .layout import PALETTE, ChartSpec, layout
-from .static_svg import FONT, MUTED, STATUS_COLOURS, TEXT, LineData, Piece, chart_svg, esc, time_unit
+from .escape import esc
+from .layout import PALETTE, ChartSpec, layout, time_unit
 from .static_text import BarData, StatRow, bars_table, chart_alt, stats_table
-from .text import ProgressTally, progress_numbers
 
 __all__ = ["BoardView", "SeriesView", "board_view", "format_duration", "render_html"]
 
+STATUS_COLOURS = {"running": "#1976d2", "succeeded": "#388e3c", "interrupted": "#f57c00", "failed": "#d32f2f"}
+"""The execution's status in the header, as on the live board."""
 STATIC_POINTS = 1200
 """Points per drawn line: two per pixel column of the plot, so no spike is lost to the eye."""
 _READ_CHUNK = 1 << 20

@@ -22,8 +22,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .static_svg import MUTED, esc
-from .text import format_bar
+from .bar_text import format_bar
+from .chart_svg import MUTED
+from .escape import esc
 
 __all__ = ["BarData", "StatRow", "bars_table", "chart_alt", "fmt_value", "stats_table"]
 

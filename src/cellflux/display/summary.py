@@ -12,7 +12,8 @@ from typing import Any
 
 from .layout import layout
 from .static import SeriesView, board_view, format_duration
-from .text import ProgressTally, format_count, printable, progress_numbers
+from .bar_text import ProgressTally, format_count, progress_numbers
+from .escape import printable
 
 __all__ = ["summarize"]
 
