@@ -62,7 +62,6 @@ class Runtime:
         self._failed_sinks: set[int] = set()
         self._default_sinks: list[Sink] = []
         self.main_thread = threading.main_thread().ident
-        self._pid = os.getpid()
 
     # -- which execution a record goes to -------------------------------------------------
 
@@ -242,12 +241,10 @@ class Runtime:
         self._lock = threading.RLock()
         self.sinks = [s for s in self.sinks if getattr(s, "fork_safe", False)]
         self.main_thread = threading.get_ident()
-        self._pid = os.getpid()
 
 
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
-
 
 _default_sinks: tuple[SinkFactory, ...] = ()
 
