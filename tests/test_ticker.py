@@ -62,9 +62,9 @@ def test_visit_from_the_calling_thread_spends_the_budget() -> None:
     clock = FakeClock()
     ticker = Ticker(Budget(rate=60.0, clock=clock), thread=False)
     board = Board(cost=25)
-    assert ticker.visit(board) == 25
-    assert ticker.visit(board) == 25
-    assert ticker.visit(board) == 10  # what is left of one second's burst
-    assert ticker.visit(board) == 0 and board.visits == 3  # spent: no visit until the budget refills
+    assert ticker.visit(board.tick) == 25
+    assert ticker.visit(board.tick) == 25
+    assert ticker.visit(board.tick) == 10  # what is left of one second's burst
+    assert ticker.visit(board.tick) == 0 and board.visits == 3  # spent: no visit until the budget refills
     clock.advance(0.5)
-    assert ticker.visit(board) == 25
+    assert ticker.visit(board.tick) == 25

@@ -61,6 +61,8 @@ class Board:
         self._x_known = 0
         self.params = ParamsView()
         """The run's hyperparameters, under the charts."""
+        self.drawn = False
+        """Whether a line has taken points: its first ones are on their way to the front end."""
 
     def __repr__(self) -> str:
         return f"Board({self.execution.name!r}, {self.execution.status})"
@@ -69,11 +71,6 @@ class Board:
         with self._lock:
             self.series[series.key] = series
             self._structure_dirty = True
-
-    @property
-    def drawn(self) -> bool:
-        """Whether a point has been sent to any of its lines."""
-        return any(line.count for chart in self.charts for line in chart.lines.values())
 
     def _title(self) -> str:
         exe = self.execution
@@ -141,60 +138,81 @@ class Board:
                 self.feed.poll(self.add_series, lambda key: key in self.series, force=final)
                 if final:
                     self.feed.close()
-            return self._tick(allowance, final)
+            with self._lock:
+                return self._tick(allowance, final)
         except Exception as error:  # a display fault must never reach the training loop
-            self.broken, self.live = True, False
-            warn(
-                f"cellflux: the board of {self.execution.name!r} stopped updating ({error!r}); "
-                "the run goes on and its metrics are still recorded",
-                2,
-            )
+            return self._break(error)
+
+    def tick_here(self, allowance: int) -> int:
+        """A visit from the recording thread (a new board's layout, its first point).
+
+        It reads no store (worker processes' points wait for the ticker) and is skipped
+        while the ticker thread visits the board: ``record()`` never waits for that thread.
+        A fault stops the board as in :meth:`tick`, and never reaches ``record()``.
+        """
+        if self.broken or not self._lock.acquire(blocking=False):
             return 0
+        try:
+            return self._tick(allowance, False)
+        except Exception as error:
+            return self._break(error)
+        finally:
+            self._lock.release()
+
+    def _break(self, error: Exception) -> int:
+        self.broken, self.live = True, False
+        warn(
+            f"cellflux: the board of {self.execution.name!r} stopped updating ({error!r}); "
+            "the run goes on and its metrics are still recorded",
+            3,
+        )
+        return 0
 
     def _tick(self, allowance: int, final: bool) -> int:
+        """One visit, the board's lock held."""
         if self.box.comm is None:  # closed from the kernel side (Widget.close_all(), box.close())
             raise RuntimeError("its widgets were closed")
-        with self._lock:
-            sent = 0
-            known = sum(1 for s in self.series.values() if s.x_auto is not None)
-            if known != self._x_known:  # a first point tells whether x is time
-                self._x_known, self._structure_dirty = known, True
-            new_params, param_changes = self.params.changes(self.execution)
-            if new_params:
-                self._structure_dirty = True
-                sent += 1
-            if self._structure_dirty:
-                self._structure_dirty = False
-                sent += self._rebuild(allowance)
-            changes: list[tuple[Any, dict[str, Any]]] = []
-            title = line_markup(self._title())
-            if title != self.header.value:
-                changes.append((self.header, {"value": title}))
-            changes += param_changes
-            for spec, widget in self.bars:
-                changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
-            for chart in self.charts:
-                for key, line in chart.lines.items():
-                    series = self.series.get(key)
-                    if series is not None and len(series) > line.cursor:
-                        line.take(*series.read(line.cursor))
-                changes += chart.changes()
-            for widget, traits in changes:
-                if not final and sent >= allowance:
-                    self._redirty(widget)
-                    continue
-                if "bars" in traits:
-                    before = (widget.labels, widget.states, widget.data)
-                    widget.set_bars(traits["bars"])
-                    sent += before != (widget.labels, widget.states, widget.data)
-                    continue
-                with widget.hold_sync():
-                    for name, value in traits.items():
-                        setattr(widget, name, value)
-                sent += 1
-            if self.ended:
-                self.live = False
-            return sent
+        sent = 0
+        known = sum(1 for s in self.series.values() if s.x_auto is not None)
+        if known != self._x_known:  # a first point tells whether x is time
+            self._x_known, self._structure_dirty = known, True
+        new_params, param_changes = self.params.changes(self.execution)
+        if new_params:
+            self._structure_dirty = True
+            sent += 1
+        if self._structure_dirty:
+            self._structure_dirty = False
+            sent += self._rebuild(allowance)
+        changes: list[tuple[Any, dict[str, Any]]] = []
+        title = line_markup(self._title())
+        if title != self.header.value:
+            changes.append((self.header, {"value": title}))
+        changes += param_changes
+        for spec, widget in self.bars:
+            changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
+        for chart in self.charts:
+            for key, line in chart.lines.items():
+                series = self.series.get(key)
+                if series is not None and len(series) > line.cursor:
+                    line.take(*series.read(line.cursor))
+                    self.drawn = True
+            changes += chart.changes()
+        for widget, traits in changes:
+            if not final and sent >= allowance:
+                self._redirty(widget)
+                continue
+            if "bars" in traits:
+                before = (widget.labels, widget.states, widget.data)
+                widget.set_bars(traits["bars"])
+                sent += before != (widget.labels, widget.states, widget.data)
+                continue
+            with widget.hold_sync():
+                for name, value in traits.items():
+                    setattr(widget, name, value)
+            sent += 1
+        if self.ended:
+            self.live = False
+        return sent
 
     def _redirty(self, widget: Any) -> None:
         for chart in self.charts:
@@ -328,19 +346,21 @@ class BoardSink:
         # widget messages) waited for the GIL behind a training loop that holds it: up to
         # hundreds of ms under load (benchmarks/bench_first_point.py). Its first point
         # follows from here too, at series_started.
-        self.ticker.visit(board)
-        board.feed = feed_for(self.runtime, exe)  # after the visit: no store read here
-        parent = self._parents.get(exe.id)
-        live = self._display(board.mimebundle(), parent)
-        static = self._display(board.static_mimebundle(), parent)
-        self._handles[exe.id] = (live, static)
-        self.ticker.add(board)
+        try:
+            self.ticker.visit(board.tick_here)
+        finally:  # shown and handed to the ticker whatever happened in the layout
+            board.feed = feed_for(self.runtime, exe)
+            parent = self._parents.get(exe.id)
+            live = self._display(board.mimebundle(), parent)
+            static = self._display(board.static_mimebundle(), parent)
+            self._handles[exe.id] = (live, static)
+            self.ticker.add(board)
 
     def series_started(self, series: Series) -> None:
         board = self.boards.get(series.execution.id)
         if board is not None and not board.drawn:
-            self.ticker.visit(board)  # the board's first point: at once, from this thread
-        else:
+            self.ticker.visit(board.tick_here)  # the board's first point: at once, from this thread
+        if board is None or not board.drawn:  # the ticker thread was visiting it, or its budget was spent
             self.ticker.wake()
 
     def execution_ended(self, execution: Execution) -> None:

@@ -76,12 +76,13 @@ class Ticker:
         """Start the next round now rather than at the next interval (a new board or metric)."""
         self._wake.set()
 
-    def visit(self, board: Tickable) -> int:
-        """One visit of ``board`` from the calling thread, within the budget; returns messages sent."""
+    def visit(self, tick: Callable[[int], int]) -> int:
+        """One visit from the calling thread (``tick`` sends at most the messages it is allowed),
+        within the budget; returns messages sent."""
         allowance = self.budget.available()
         if allowance <= 0:
             return 0
-        n = board.tick(allowance)
+        n = tick(allowance)
         self.budget.spend(n)
         return n
 
