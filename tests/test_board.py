@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import cellflux as cf
-from cellflux.display.board import WIDGET_MIME, Board, BoardSink
+from cellflux.display.board import WIDGET_MIME, Board
+from cellflux.display.board_sink import BoardSink
 from cellflux.display.chart import Chart
 from cellflux.display.layout import AxisSpec, ChartSpec, LineSpec
 from cellflux.display.ticker import Budget, Ticker

@@ -1,34 +1,27 @@
 """The live board of an execution: progress bars and charts in the cell output.
 
-A :class:`BoardSink` is the runtime's display sink in a Jupyter kernel. At the
-first metric of an execution it displays a board in the output of the cell where
-the execution started; the process's :class:`~.ticker.Ticker` pushes new points
-to it; at the end of the execution it pushes the final values and replaces the
-display with a bundle that also carries a static rendering, for saved notebooks.
+A :class:`Board` holds the widgets of one execution (a header, progress bars, one row per
+chart, the hyperparameters) and, at each :meth:`Board.tick`, lays them out again for new
+metrics and sends the points that are new, within the messages it is allowed. The display
+sink that makes boards and shows them is in ``board_sink.py``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets
 
-from .. import config
 from ..warn import warn
 from .chart import Chart
 from .labels import line_markup, text_line
 from .layout import ChartSpec, layout
-from .params_table import ParamsView, params_html, params_of, params_text
+from .params_table import ParamsView
 from .progress_bar import ProgressBars
-from .remote import RemoteFeed, feed_for
-from .ticker import Ticker
-
-if TYPE_CHECKING:
-    from ..execution import Execution
-    from ..runtime import Runtime
-    from ..series import Series
+from .remote import RemoteFeed
+from .saved_board import static_bundle
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -265,169 +258,3 @@ class Board:
             # page's first one loads MathJax (about 900 kB of script) while the board draws.
             return {"text/plain": ""}
         return static_bundle(self.execution, self.series)
-
-
-# The static board sits in its own output right after the live one: nbconvert and
-# other renderers prefer a widget view over text/html in the same bundle, and show
-# nothing for it without widget state. Next to a live widget that did render, the
-# static copy hides itself (CSS :has), so JupyterLab and Notebook 7 show one board.
-_HIDE_NEXT_TO_LIVE = (
-    "<style>.jp-OutputArea-child:has(.cellflux-live) + .jp-OutputArea-child .cellflux-static,"
-    ".output_area:has(.cellflux-live) + .output_area .cellflux-static{display:none}"
-    # a reopened board's "disconnected" icon shifts bqplot's marks off their axes
-    ".cellflux-live .bqplot.figure.jupyter-widgets-disconnected::before{display:none}</style>"
-)
-
-
-def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
-    """text/html and text/plain renderings of a finished board, for saved notebooks."""
-    from .static import render_html
-    from .summary import summarize
-
-    view = _View(execution, series)
-    params = params_of(execution)
-    board = render_html(view, images=True) + params_html(params)
-    html = f'<div class="cellflux-static">{board}</div>{_HIDE_NEXT_TO_LIVE}'
-    text = summarize(view) + (f"\n{params_text(params)}" if params else "")
-    return {"text/html": html, "text/plain": text}
-
-
-class _View:
-    """An execution with the series a board shows, as the static renderer reads it."""
-
-    def __init__(self, execution: Any, series: dict[str, Any]) -> None:
-        self.execution = execution
-        self.name = execution.name
-        self.status = execution.status
-        self.started_at = execution.started_at
-        self.ended_at = execution.ended_at
-        self.series = series
-
-
-class BoardSink:
-    """The display sink: one board per execution that records something."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        display: Callable[[dict[str, Any], Any], Any],
-        update: Callable[[dict[str, Any], Any], None],
-        capture_parent: Callable[[], Any] = lambda: None,
-        ticker: Ticker | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self._display = display
-        self._update = update
-        self._capture_parent = capture_parent
-        self.ticker = ticker or Ticker()
-        self.boards: dict[str, Board] = {}
-        self._parents: dict[str, Any] = {}
-        self._handles: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def execution_started(self, execution: Execution) -> None:
-        self._parents[execution.id] = self._capture_parent()
-
-    def series_created(self, series: Series) -> None:
-        exe = series.execution
-        with self._lock:
-            board = self.boards.get(exe.id)
-            new = board is None
-            if board is None:
-                board = Board(exe, self.runtime.clock)
-                self.boards[exe.id] = board
-        board.add_series(series)
-        if not new:
-            self.ticker.wake()  # lay the new metric out now, not at the next tick
-            return
-        # Lay the new board out here, then show it: the front end gets its widgets in one
-        # stream and draws them in one pass. Left to the ticker thread, the layout (some 25
-        # widget messages) waited for the GIL behind a training loop that holds it: up to
-        # hundreds of ms under load (benchmarks/bench_first_point.py). Its first point
-        # follows from here too, at series_started.
-        try:
-            self.ticker.visit(board.tick_here)
-        finally:  # shown and handed to the ticker whatever happened in the layout
-            board.feed = feed_for(self.runtime, exe)
-            parent = self._parents.get(exe.id)
-            live = self._display(board.mimebundle(), parent)
-            static = self._display(board.static_mimebundle(), parent)
-            self._handles[exe.id] = (live, static)
-            self.ticker.add(board)
-
-    def series_started(self, series: Series) -> None:
-        board = self.boards.get(series.execution.id)
-        if board is not None and not board.drawn:
-            self.ticker.visit(board.tick_here)  # the board's first point: at once, from this thread
-        if board is None or not board.drawn:  # the ticker thread was visiting it, or its budget was spent
-            self.ticker.wake()
-
-    def execution_ended(self, execution: Execution) -> None:
-        self._parents.pop(execution.id, None)
-        board = self.boards.pop(execution.id, None)
-        if board is None:
-            return
-        board.finish()
-        handles = self._handles.pop(execution.id, None)
-        if handles is not None:
-            live, static = handles
-            if not board.broken and board.box.comm is not None:  # not closed from the kernel side
-                self._update(board.mimebundle(), live)
-            self._update(board.static_mimebundle(), static)
-
-    def flush(self) -> None:
-        for board in list(self.boards.values()):
-            board.tick(1 << 30, final=True)
-
-
-def make_sink(runtime: Runtime) -> BoardSink | None:
-    """The board sink when a notebook front end can show widgets, else None."""
-    enabled = config.display_enabled()
-    if enabled is False:
-        return None
-    shell = _kernel_shell()
-    if shell is None:
-        return None
-    return BoardSink(
-        runtime, display=_ipython_display, update=_ipython_update, capture_parent=lambda: _parent(shell)
-    )
-
-
-def _kernel_shell() -> Any:
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or not hasattr(shell, "kernel"):
-        return None
-    return shell
-
-
-def _parent(shell: Any) -> Any:
-    return getattr(shell.display_pub, "parent_header", None)
-
-
-def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
-    from IPython.display import display
-
-    return _with_parent(parent, lambda: display(bundle, raw=True, display_id=True))  # type: ignore[no-untyped-call]
-
-
-def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
-    handle.update(bundle, raw=True)
-
-
-def _with_parent(parent: Any, action: Callable[[], Any]) -> Any:
-    # Output goes to the cell of the parent header; in a background thread that is
-    # the latest cell, so set the header captured where the execution started.
-    shell = _kernel_shell()
-    pub = getattr(shell, "display_pub", None)
-    if parent is None or pub is None or not hasattr(pub, "set_thread_parent"):
-        return action()
-    token = pub.set_thread_parent(parent)
-    try:
-        return action()
-    finally:
-        pub.reset_thread_parent(token)
-
