@@ -167,7 +167,7 @@ def cellflux_board() -> Any:
     """cellflux's live board on this front end, refreshed by a real ticker thread, as in a kernel."""
     from IPython.display import display
 
-    from cellflux.display.board import BoardSink
+    from cellflux.display.board_sink import BoardSink
     from cellflux.display.ticker import Ticker
     from cellflux.runtime import get_runtime
 

@@ -20,9 +20,6 @@ FACE = {"cellflux", "cellflux.views", "cellflux.wiring"}
 """The public face and the wiring: the only top-level modules that may import the store and the boards."""
 FENCED = ("cellflux.store", "cellflux.display", "cellflux.integrations")
 MAX_LINES = 300
-DISPLAY_SPLIT_PENDING = {"display/board.py"}
-"""Over the limit until the display part of the issue splits them: strict xfails, so
-that each one fails the suite once it is split, until it is taken off this list."""
 
 _MODULE_NAME = re.compile(r"^cellflux(\.\w+)+")
 
@@ -184,14 +181,7 @@ def test_bqplot_is_imported_by_the_chart_module_only() -> None:
     assert importers == ["cellflux.display.chart"]
 
 
-def _limit(path: Path) -> object:
-    relative = path.relative_to(PACKAGE).as_posix()
-    if relative in DISPLAY_SPLIT_PENDING:
-        return pytest.param(relative, marks=pytest.mark.xfail(strict=True, reason="display split pending"))
-    return relative
-
-
-@pytest.mark.parametrize("relative", [_limit(path) for path in MODULES.values()])
+@pytest.mark.parametrize("relative", [path.relative_to(PACKAGE).as_posix() for path in MODULES.values()])
 def test_modules_stay_under_300_lines(relative: str) -> None:
     lines = len((PACKAGE / relative).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{relative} has {lines} lines: split it by job"

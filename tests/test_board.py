@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from html.parser import HTMLParser
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,8 @@ import numpy as np
 import pytest
 
 import cellflux as cf
-from cellflux.display.board import WIDGET_MIME, Board, BoardSink
+from cellflux.display.board import WIDGET_MIME, Board
+from cellflux.display.board_sink import BoardSink
 from cellflux.display.chart import Chart
 from cellflux.display.layout import AxisSpec, ChartSpec, LineSpec
 from cellflux.display.ticker import Budget, Ticker
@@ -68,6 +70,106 @@ def test_one_board_per_execution_displayed_once_then_updated_at_the_end(screen: 
     assert "train" in final[1]["text/plain"] and "succeeded" in final[1]["text/plain"]
     assert all("object at 0x" not in bundle["text/plain"] for bundle in final.values())
     assert exe.status == "succeeded"
+
+
+def test_a_new_board_is_laid_out_then_shown_then_gets_its_first_point(screen: tuple[Screen, BoardSink],
+                                                                      rt: Runtime) -> None:
+    # The recording thread lays the first chart out, displays the board, and sends its first
+    # point, so the front end draws it in one pass without waiting for the ticker thread.
+    scr, sink = screen
+    opened_at_display: list[set[str]] = []
+
+    def display(bundle: dict[str, Any], parent: Any) -> int:
+        opened_at_display.append(opened_models())
+        return scr.display(bundle, parent)
+
+    sink._display = display
+    loss = cf.Metric("loss", group=cf.MetricGroup("training", units="epoch"), throttle=None)
+    loss.record(0.5, at=0)
+    board = board_of(sink, cf.current_execution())
+    assert {"FigureModel", "LinesModel", "HBoxModel"} <= opened_at_display[0]
+    assert len(board.box.children) == 2  # the header, then the chart's row
+    assert list(board.charts[0].lines["loss"].mark.y) == [0.5]  # no ticker round yet
+    start = len(RecordingComm.log)
+    loss.record(0.25, at=1)  # later points wait for the ticker
+    assert len(RecordingComm.log) == start
+    sink.ticker.tick_all()
+    assert list(board.charts[0].lines["loss"].mark.y) == [0.5, 0.25]
+
+
+def test_a_layout_fault_in_the_recording_thread_never_reaches_record(
+    screen: tuple[Screen, BoardSink], rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The recording thread lays a new board out: a widget that fails there stops the board
+    # with one warning, the board is still shown, and every point is kept.
+    scr, sink = screen
+
+    def broken_chart(*args: Any, **kwargs: Any) -> Chart:
+        raise RuntimeError("no comm")
+
+    monkeypatch.setattr("cellflux.display.board.Chart", broken_chart)
+    loss = cf.Metric("loss", throttle=None)
+
+    @cf.task
+    def run() -> cf.Execution:
+        for step in range(5):
+            loss.record(float(step), at=step)
+            sink.ticker.tick_all()
+        return cf.current_execution()
+
+    with pytest.warns(cf.CellfluxWarning, match="stopped updating") as caught:
+        exe = run()
+    assert len([w for w in caught if "stopped updating" in str(w.message)]) == 1
+    assert exe.status == "succeeded"
+    assert list(exe.series("loss")[1]) == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert len(scr.shown) == 2 and WIDGET_MIME in scr.shown[0]  # shown, then replaced by the final copy
+    assert "loss" in dict(scr.updated)[1]["text/plain"]
+    assert sink in rt.sinks and board_of_any(sink) is None  # the sink goes on for the next run
+
+
+def board_of_any(sink: BoardSink) -> Board | None:
+    return next(iter(sink.boards.values()), None)
+
+
+def test_the_recording_thread_never_waits_for_the_ticker_nor_reads_the_store(screen: tuple[Screen, BoardSink],
+                                                                               rt: Runtime) -> None:
+    # tick_here (a board's first point, from record()) skips a board the ticker thread is
+    # visiting, and leaves worker processes' points (a store read) to the ticker.
+    loss = cf.Metric("loss", throttle=None)
+    loss.record(1.0, at=0)
+    exe = cf.current_execution()
+    board = Board(exe, rt.clock)  # a second board of the run, not drawn yet
+    polls: list[bool] = []
+
+    class Feed:
+        def poll(self, add: Any, taken: Any, *, force: bool = False) -> None:
+            polls.append(force)
+
+    board.feed = Feed()  # type: ignore[assignment]
+    board.add_series(exe.buffers["loss"])
+    held, done = threading.Event(), threading.Event()
+
+    def ticker_thread() -> None:  # in the middle of a visit until tick_here returned
+        with board._lock:
+            held.set()
+            done.wait(60)  # a deadlock breaker: a waiting tick_here would return > 0 after it
+
+    thread = threading.Thread(target=ticker_thread)
+    thread.start()
+    assert held.wait(60)
+    try:
+        assert board.tick_here(100) == 0
+    finally:
+        done.set()
+        thread.join()
+    assert not board.drawn and polls == []
+    assert board.tick_here(100) > 0 and board.drawn and polls == []
+    board.tick(100)
+    assert polls == [False]
+
+
+def opened_models() -> set[str]:
+    return {data["state"]["_model_name"] for _, kind, data in RecordingComm.log if kind == "comm_open"}
 
 
 def test_chart_gets_two_axes_units_and_bounds_and_final_values(screen: tuple[Screen, BoardSink], rt: Runtime) -> None:

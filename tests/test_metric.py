@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import fractions
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -188,3 +189,31 @@ def test_no_warning_for_ordinary_use(rt: Runtime) -> None:
         m = cf.Metric("loss", group="training")
         for epoch in range(5):
             m.record(1.0 / (epoch + 1), at=epoch)
+
+
+class StartWatcher:
+    """A sink that notes, at each series_started, how many points the series holds."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, int]] = []
+
+    def execution_started(self, execution: cf.Execution) -> None: ...
+    def series_created(self, series: Any) -> None: ...
+    def execution_ended(self, execution: cf.Execution) -> None: ...
+    def flush(self) -> None: ...
+
+    def series_started(self, series: Any) -> None:
+        self.started.append((series.key, len(series)))
+
+
+@pytest.mark.parametrize("throttle", [10, None])
+@pytest.mark.parametrize("at", [True, False])
+def test_sinks_hear_of_each_series_once_its_first_point_is_in(rt: Runtime, throttle: float | None, at: bool) -> None:
+    watcher = StartWatcher()
+    rt.add_sink(watcher)
+    a, b = cf.Metric("a", throttle=throttle), cf.Metric("b", throttle=throttle)
+    for step in range(20):
+        a.record(float(step), at=step if at else None)
+        if step >= 5:
+            b.record(float(step), at=step if at else None)
+    assert watcher.started == [("a", 1), ("b", 1)]

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import cellflux as cf
-from cellflux.display.board import BoardSink, static_bundle
+from cellflux.display.board_sink import BoardSink
+from cellflux.display.saved_board import static_bundle
 from cellflux.display.params_table import params_html
 from cellflux.display.replay import board_for
 from cellflux.display.ticker import Budget, Ticker

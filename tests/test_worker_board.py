@@ -10,7 +10,8 @@ import comm
 import pytest
 
 import cellflux as cf
-from cellflux.display.board import Board, BoardSink
+from cellflux.display.board import Board
+from cellflux.display.board_sink import BoardSink
 from cellflux.display.ticker import Ticker
 from cellflux.runtime import Runtime, use_runtime
 

@@ -120,6 +120,10 @@ class Metric(Gate):
             x = state.x_of(at, now - execution.t0)
             if x is None:
                 return
+            empty = len(state.series) == 0
             state.offer(now, x, y, runtime.flusher.schedule)
+            started = empty and len(state.series) > 0
             if runtime.can_gate:
                 self._arm(state, now, x, auto=at is None, clock=runtime.clock, t0=execution.t0, armed=runtime.armed)
+        if started:  # after the lock: a board sends the point to the front end from here
+            runtime.series_started(state.series)

@@ -62,7 +62,6 @@ class Runtime:
         self._failed_sinks: set[int] = set()
         self._default_sinks: list[Sink] = []
         self.main_thread = threading.main_thread().ident
-        self._pid = os.getpid()
 
     # -- which execution a record goes to -------------------------------------------------
 
@@ -192,6 +191,10 @@ class Runtime:
             if close is not None:
                 close()
 
+    def series_started(self, series: Series) -> None:
+        """A series got its first point: sinks that draw it may send it now, not at their next pull."""
+        self._notify("series_started", series, optional=True)
+
     def series_finished(self, series: Series) -> None:
         """A progress loop ended: sinks that show progress may close its line now."""
         self._notify("series_finished", series, optional=True)
@@ -238,12 +241,10 @@ class Runtime:
         self._lock = threading.RLock()
         self.sinks = [s for s in self.sinks if getattr(s, "fork_safe", False)]
         self.main_thread = threading.get_ident()
-        self._pid = os.getpid()
 
 
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
-
 
 _default_sinks: tuple[SinkFactory, ...] = ()
 

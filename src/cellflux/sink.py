@@ -8,6 +8,7 @@ point costs one append, whatever the number of sinks.
 
 A sink may also define, and the runtime then uses:
 
+- ``series_started(series)``: a series got its first point (a board may draw it now);
 - ``series_finished(series)``: a progress loop ended (its line may close now);
 - ``handle(execution) -> ExecutionHandle | None``: how another process can
   record into ``execution`` through this sink (the store's file), for ``cf.attach``;

@@ -21,7 +21,7 @@ from .store.sink import make_sink as store_sink
 def board_sink(runtime: Runtime) -> Sink | None:
     # Imported when the first runtime is made, not with the package: the widget
     # libraries take a while to import, and scripts never need them.
-    from .display.board import make_sink
+    from .display.board_sink import make_sink
 
     return make_sink(runtime)
 

@@ -22,7 +22,8 @@ import comm  # noqa: E402
 import pytest  # noqa: E402
 
 import cellflux as cf  # noqa: E402
-from cellflux.display.board import Board, BoardSink  # noqa: E402
+from cellflux.display.board import Board  # noqa: E402
+from cellflux.display.board_sink import BoardSink  # noqa: E402
 from cellflux.display.ticker import Budget, Ticker  # noqa: E402
 from cellflux.runtime import Runtime, use_runtime  # noqa: E402
 from cellflux.store.sink import StoreSink  # noqa: E402

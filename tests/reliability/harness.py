@@ -22,7 +22,8 @@ from unittest import mock
 import comm
 import numpy as np
 
-from cellflux.display.board import Board, BoardSink
+from cellflux.display.board import Board
+from cellflux.display.board_sink import BoardSink
 from cellflux.display.chart import MAX_POINTS
 from cellflux.display.ticker import Budget, Ticker
 from cellflux.execution import Execution

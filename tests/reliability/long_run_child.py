@@ -24,7 +24,7 @@ import comm
 import numpy as np
 
 import cellflux as cf
-from cellflux.display.board import BoardSink
+from cellflux.display.board_sink import BoardSink
 from cellflux.display.ticker import Ticker
 from cellflux.runtime import Runtime, use_runtime
 

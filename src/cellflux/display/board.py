@@ -1,34 +1,27 @@
 """The live board of an execution: progress bars and charts in the cell output.
 
-A :class:`BoardSink` is the runtime's display sink in a Jupyter kernel. At the
-first metric of an execution it displays a board in the output of the cell where
-the execution started; the process's :class:`~.ticker.Ticker` pushes new points
-to it; at the end of the execution it pushes the final values and replaces the
-display with a bundle that also carries a static rendering, for saved notebooks.
+A :class:`Board` holds the widgets of one execution (a header, progress bars, one row per
+chart, the hyperparameters) and, at each :meth:`Board.tick`, lays them out again for new
+metrics and sends the points that are new, within the messages it is allowed. The display
+sink that makes boards and shows them is in ``board_sink.py``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ipywidgets
 
-from .. import config
 from ..warn import warn
 from .chart import Chart
 from .labels import line_markup, text_line
 from .layout import ChartSpec, layout
-from .params_table import ParamsView, params_html, params_of, params_text
+from .params_table import ParamsView
 from .progress_bar import ProgressBars
-from .remote import RemoteFeed, feed_for
-from .ticker import Ticker
-
-if TYPE_CHECKING:
-    from ..execution import Execution
-    from ..runtime import Runtime
-    from ..series import Series
+from .remote import RemoteFeed
+from .saved_board import static_bundle
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -61,6 +54,8 @@ class Board:
         self._x_known = 0
         self.params = ParamsView()
         """The run's hyperparameters, under the charts."""
+        self.drawn = False
+        """Whether a line has taken points: its first ones are on their way to the front end."""
 
     def __repr__(self) -> str:
         return f"Board({self.execution.name!r}, {self.execution.status})"
@@ -136,60 +131,81 @@ class Board:
                 self.feed.poll(self.add_series, lambda key: key in self.series, force=final)
                 if final:
                     self.feed.close()
-            return self._tick(allowance, final)
+            with self._lock:
+                return self._tick(allowance, final)
         except Exception as error:  # a display fault must never reach the training loop
-            self.broken, self.live = True, False
-            warn(
-                f"cellflux: the board of {self.execution.name!r} stopped updating ({error!r}); "
-                "the run goes on and its metrics are still recorded",
-                2,
-            )
+            return self._break(error)
+
+    def tick_here(self, allowance: int) -> int:
+        """A visit from the recording thread (a new board's layout, its first point).
+
+        It reads no store (worker processes' points wait for the ticker) and is skipped
+        while the ticker thread visits the board: ``record()`` never waits for that thread.
+        A fault stops the board as in :meth:`tick`, and never reaches ``record()``.
+        """
+        if self.broken or not self._lock.acquire(blocking=False):
             return 0
+        try:
+            return self._tick(allowance, False)
+        except Exception as error:
+            return self._break(error)
+        finally:
+            self._lock.release()
+
+    def _break(self, error: Exception) -> int:
+        self.broken, self.live = True, False
+        warn(
+            f"cellflux: the board of {self.execution.name!r} stopped updating ({error!r}); "
+            "the run goes on and its metrics are still recorded",
+            3,
+        )
+        return 0
 
     def _tick(self, allowance: int, final: bool) -> int:
+        """One visit, the board's lock held."""
         if self.box.comm is None:  # closed from the kernel side (Widget.close_all(), box.close())
             raise RuntimeError("its widgets were closed")
-        with self._lock:
-            sent = 0
-            known = sum(1 for s in self.series.values() if s.x_auto is not None)
-            if known != self._x_known:  # a first point tells whether x is time
-                self._x_known, self._structure_dirty = known, True
-            new_params, param_changes = self.params.changes(self.execution)
-            if new_params:
-                self._structure_dirty = True
-                sent += 1
-            if self._structure_dirty:
-                self._structure_dirty = False
-                sent += self._rebuild(allowance)
-            changes: list[tuple[Any, dict[str, Any]]] = []
-            title = line_markup(self._title())
-            if title != self.header.value:
-                changes.append((self.header, {"value": title}))
-            changes += param_changes
-            for spec, widget in self.bars:
-                changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
-            for chart in self.charts:
-                for key, line in chart.lines.items():
-                    series = self.series.get(key)
-                    if series is not None and len(series) > line.cursor:
-                        line.take(*series.read(line.cursor))
-                changes += chart.changes()
-            for widget, traits in changes:
-                if not final and sent >= allowance:
-                    self._redirty(widget)
-                    continue
-                if "bars" in traits:
-                    before = (widget.labels, widget.states, widget.data)
-                    widget.set_bars(traits["bars"])
-                    sent += before != (widget.labels, widget.states, widget.data)
-                    continue
-                with widget.hold_sync():
-                    for name, value in traits.items():
-                        setattr(widget, name, value)
-                sent += 1
-            if self.ended:
-                self.live = False
-            return sent
+        sent = 0
+        known = sum(1 for s in self.series.values() if s.x_auto is not None)
+        if known != self._x_known:  # a first point tells whether x is time
+            self._x_known, self._structure_dirty = known, True
+        new_params, param_changes = self.params.changes(self.execution)
+        if new_params:
+            self._structure_dirty = True
+            sent += 1
+        if self._structure_dirty:
+            self._structure_dirty = False
+            sent += self._rebuild(allowance)
+        changes: list[tuple[Any, dict[str, Any]]] = []
+        title = line_markup(self._title())
+        if title != self.header.value:
+            changes.append((self.header, {"value": title}))
+        changes += param_changes
+        for spec, widget in self.bars:
+            changes.append((widget, {"bars": [self._bar(key) for key in spec.bars]}))
+        for chart in self.charts:
+            for key, line in chart.lines.items():
+                series = self.series.get(key)
+                if series is not None and len(series) > line.cursor:
+                    line.take(*series.read(line.cursor))
+                    self.drawn = True
+            changes += chart.changes()
+        for widget, traits in changes:
+            if not final and sent >= allowance:
+                self._redirty(widget)
+                continue
+            if "bars" in traits:
+                before = (widget.labels, widget.states, widget.data)
+                widget.set_bars(traits["bars"])
+                sent += before != (widget.labels, widget.states, widget.data)
+                continue
+            with widget.hold_sync():
+                for name, value in traits.items():
+                    setattr(widget, name, value)
+            sent += 1
+        if self.ended:
+            self.live = False
+        return sent
 
     def _redirty(self, widget: Any) -> None:
         for chart in self.charts:
@@ -238,156 +254,7 @@ class Board:
     def static_mimebundle(self) -> dict[str, Any]:
         """The static output: empty while running, the final board once ended."""
         if not self.ended:
-            return {"text/html": '<div class="cellflux-static"></div>', "text/plain": ""}
+            # Plain text, not HTML: the front ends typeset every HTML output as LaTeX, and the
+            # page's first one loads MathJax (about 900 kB of script) while the board draws.
+            return {"text/plain": ""}
         return static_bundle(self.execution, self.series)
-
-
-# The static board sits in its own output right after the live one: nbconvert and
-# other renderers prefer a widget view over text/html in the same bundle, and show
-# nothing for it without widget state. Next to a live widget that did render, the
-# static copy hides itself (CSS :has), so JupyterLab and Notebook 7 show one board.
-_HIDE_NEXT_TO_LIVE = (
-    "<style>.jp-OutputArea-child:has(.cellflux-live) + .jp-OutputArea-child .cellflux-static,"
-    ".output_area:has(.cellflux-live) + .output_area .cellflux-static{display:none}"
-    # a reopened board's "disconnected" icon shifts bqplot's marks off their axes
-    ".cellflux-live .bqplot.figure.jupyter-widgets-disconnected::before{display:none}</style>"
-)
-
-
-def static_bundle(execution: Any, series: dict[str, Any]) -> dict[str, Any]:
-    """text/html and text/plain renderings of a finished board, for saved notebooks."""
-    from .static import render_html
-    from .summary import summarize
-
-    view = _View(execution, series)
-    params = params_of(execution)
-    board = render_html(view, images=True) + params_html(params)
-    html = f'<div class="cellflux-static">{board}</div>{_HIDE_NEXT_TO_LIVE}'
-    text = summarize(view) + (f"\n{params_text(params)}" if params else "")
-    return {"text/html": html, "text/plain": text}
-
-
-class _View:
-    """An execution with the series a board shows, as the static renderer reads it."""
-
-    def __init__(self, execution: Any, series: dict[str, Any]) -> None:
-        self.execution = execution
-        self.name = execution.name
-        self.status = execution.status
-        self.started_at = execution.started_at
-        self.ended_at = execution.ended_at
-        self.series = series
-
-
-class BoardSink:
-    """The display sink: one board per execution that records something."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        *,
-        display: Callable[[dict[str, Any], Any], Any],
-        update: Callable[[dict[str, Any], Any], None],
-        capture_parent: Callable[[], Any] = lambda: None,
-        ticker: Ticker | None = None,
-    ) -> None:
-        self.runtime = runtime
-        self._display = display
-        self._update = update
-        self._capture_parent = capture_parent
-        self.ticker = ticker or Ticker()
-        self.boards: dict[str, Board] = {}
-        self._parents: dict[str, Any] = {}
-        self._handles: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def execution_started(self, execution: Execution) -> None:
-        self._parents[execution.id] = self._capture_parent()
-
-    def series_created(self, series: Series) -> None:
-        exe = series.execution
-        with self._lock:
-            board = self.boards.get(exe.id)
-            new = board is None
-            if board is None:
-                board = Board(exe, self.runtime.clock)
-                board.feed = feed_for(self.runtime, exe)
-                self.boards[exe.id] = board
-        board.add_series(series)
-        if new:
-            # Show the (empty) board now; the ticker lays it out at its next visit,
-            # off the recording thread, by when the loop's other metrics exist too.
-            parent = self._parents.get(exe.id)
-            live = self._display(board.mimebundle(), parent)
-            static = self._display(board.static_mimebundle(), parent)
-            self._handles[exe.id] = (live, static)
-            self.ticker.add(board)
-
-    def execution_ended(self, execution: Execution) -> None:
-        self._parents.pop(execution.id, None)
-        board = self.boards.pop(execution.id, None)
-        if board is None:
-            return
-        board.finish()
-        handles = self._handles.pop(execution.id, None)
-        if handles is not None:
-            live, static = handles
-            if not board.broken and board.box.comm is not None:  # not closed from the kernel side
-                self._update(board.mimebundle(), live)
-            self._update(board.static_mimebundle(), static)
-
-    def flush(self) -> None:
-        for board in list(self.boards.values()):
-            board.tick(1 << 30, final=True)
-
-
-def make_sink(runtime: Runtime) -> BoardSink | None:
-    """The board sink when a notebook front end can show widgets, else None."""
-    enabled = config.display_enabled()
-    if enabled is False:
-        return None
-    shell = _kernel_shell()
-    if shell is None:
-        return None
-    return BoardSink(
-        runtime, display=_ipython_display, update=_ipython_update, capture_parent=lambda: _parent(shell)
-    )
-
-
-def _kernel_shell() -> Any:
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or not hasattr(shell, "kernel"):
-        return None
-    return shell
-
-
-def _parent(shell: Any) -> Any:
-    return getattr(shell.display_pub, "parent_header", None)
-
-
-def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
-    from IPython.display import display
-
-    return _with_parent(parent, lambda: display(bundle, raw=True, display_id=True))  # type: ignore[no-untyped-call]
-
-
-def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
-    handle.update(bundle, raw=True)
-
-
-def _with_parent(parent: Any, action: Callable[[], Any]) -> Any:
-    # Output goes to the cell of the parent header; in a background thread that is
-    # the latest cell, so set the header captured where the execution started.
-    shell = _kernel_shell()
-    pub = getattr(shell, "display_pub", None)
-    if parent is None or pub is None or not hasattr(pub, "set_thread_parent"):
-        return action()
-    token = pub.set_thread_parent(parent)
-    try:
-        return action()
-    finally:
-        pub.reset_thread_parent(token)
-

@@ -20,9 +20,11 @@ from ..execution import Execution
 from ..series import Series
 from ..store.read import StoredExecution, StoreLike, open_store, stored_execution
 from ..store.records import Floats
-from .board import Board, static_bundle
+from .board import Board
+from .kernel_output import kernel_shell, show_bundle, update_bundle
 from .layout import PALETTE
 from .ranks import colour_of, is_distributed, members, shared_scale, tagged
+from .saved_board import static_bundle
 from .ticker import Ticker
 
 POLL = 0.5
@@ -154,7 +156,7 @@ def watch(
             raise LookupError(f"watch(): no running execution{f' named {name!r}' if name else ''} in {db!r}")
         target = running[0].id
     exe = target if isinstance(target, StoredExecution) else stored_execution(str(target), db)
-    watcher = Watcher(exe, display or _ipython_display, update or _ipython_update, ticker or Ticker(), interval)
+    watcher = Watcher(exe, display or show_bundle, update or update_bundle, ticker or Ticker(), interval)
     watcher.start()
     return watcher
 
@@ -271,29 +273,15 @@ class Watcher:
 
 
 def _has_front_end() -> bool:
-    from .board import _kernel_shell
-
-    return _kernel_shell() is not None
+    return kernel_shell() is not None
 
 
 def _display_outputs(bundles: Iterable[dict[str, Any]]) -> None:
     if _has_front_end():
         for bundle in bundles:
-            _ipython_display(bundle, None)
+            show_bundle(bundle, None)
     else:
         for bundle in bundles:
             text = bundle.get("text/plain")
             if text:
                 print(text)
-
-
-def _ipython_display(bundle: dict[str, Any], parent: Any) -> Any:
-    from .board import _ipython_display as display
-
-    return display(bundle, parent)
-
-
-def _ipython_update(bundle: dict[str, Any], handle: Any) -> None:
-    from .board import _ipython_update as update
-
-    update(bundle, handle)

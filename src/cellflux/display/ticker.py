@@ -50,7 +50,8 @@ class Budget:
 
 
 class Ticker:
-    """Visits registered boards every ``INTERVAL`` seconds from one daemon thread."""
+    """Visits registered boards every ``INTERVAL`` seconds from one daemon thread, and at once
+    when woken."""
 
     def __init__(self, budget: Budget | None = None, *, thread: bool = True) -> None:
         self.budget = budget or Budget()
@@ -63,11 +64,27 @@ class Ticker:
         self._stopped = False
 
     def add(self, board: Tickable) -> None:
+        """Visit ``board`` from now on, the first time at once."""
         with self._lock:
             self._boards.append(board)
         if self._use_thread and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._loop, name="cellflux-ticker", daemon=True)
             self._thread.start()
+        self.wake()
+
+    def wake(self) -> None:
+        """Start the next round now rather than at the next interval (a new board or metric)."""
+        self._wake.set()
+
+    def visit(self, tick: Callable[[int], int]) -> int:
+        """One visit from the calling thread (``tick`` sends at most the messages it is allowed),
+        within the budget; returns messages sent."""
+        allowance = self.budget.available()
+        if allowance <= 0:
+            return 0
+        n = tick(allowance)
+        self.budget.spend(n)
+        return n
 
     def tick_all(self) -> int:
         """One round over every board; returns messages sent."""
@@ -94,10 +111,13 @@ class Ticker:
         self._wake.set()
 
     def _loop(self) -> None:
+        # The thread waits before its first round: add() wakes it, and by the time the
+        # thread has the GIL the caller has gone on to append the point it was adding.
         while not self._stopped:
+            self._wake.wait(INTERVAL)
+            self._wake.clear()  # before the round: a wake during it brings the next one forward
             self.tick_all()
             with self._lock:
                 if not self._boards:
                     self._thread = None
                     return
-            self._wake.wait(INTERVAL)
