@@ -66,7 +66,7 @@ def keras_bench() -> tuple[Train, list[str]]:
             self.writer.close()
 
     rng = np.random.default_rng(0)
-    x = rng.random((3200, 8)).astype("float32")
+    x = rng.random((1600, 8)).astype("float32")
     y = (x.sum(axis=1) > 4).astype("float32")
     model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
@@ -77,9 +77,9 @@ def keras_bench() -> tuple[Train, list[str]]:
             "livelossplot": [PlotLossesKeras(outputs=[MatplotlibPlot()])],
         }
         with _null():
-            model.fit(x, y, epochs=2 * length, batch_size=32, validation_split=0.2, verbose=1 if variant == "default" else 0,
+            model.fit(x, y, epochs=length, batch_size=32, validation_split=0.2, verbose=1 if variant == "default" else 0,
                       callbacks=callbacks[variant])
-        return 2 * length * 80
+        return length * 40
 
     return train, ["none", "default", "cellflux", "tensorboard", "livelossplot"]
 
