@@ -135,9 +135,10 @@ def versions(names: list[str]) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     found = []
-    for package in ["cellflux", "torch", "keras", "lightning", "transformers", "xgboost", "lightgbm", "tensorboardX",
+    for package in ["cellflux", "torch", "keras", "lightning", "transformers", "xgboost", "xgboost-cpu", "lightgbm", "tensorboardX",
                     "livelossplot"]:
-        if package in ("cellflux", "torch", "tensorboardX", *names) or (package == "livelossplot" and "keras" in names):
+        if package in ("cellflux", "torch", "tensorboardX", *names) or (package == "livelossplot" and "keras" in names) \
+                or (package == "xgboost-cpu" and "xgboost" in names):
             try:
                 found.append(f"{package} {version(package)}")
             except PackageNotFoundError:
