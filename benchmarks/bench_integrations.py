@@ -1,282 +1,186 @@
-"""Cost per training step of each integration, side by side in one run.
+"""Cost per training step of each integration, and its fixed cost per run, side by side in one run.
 
-For each framework a tiny model is trained on generated data (so that the
-framework's own step is short and what a callback adds shows), once per
-variant, the variants interleaved for ``ROUNDS`` rounds; the median time per
-step is reported:
+Timing a whole training and dividing by its steps mixes two costs: what each
+step adds, and what a run costs once whatever its length (the Trainer and its
+callbacks made, the run opened in the store, the final flush). So every
+variant (see ``integrations_trainings``) trains twice per round, for the base
+length L and for 3L (epochs, or boosting rounds); in that round
 
-- ``none``: no progress output, no logger (the floor);
-- ``default``: the framework's default progress output (Keras's text bar,
-  Lightning's tqdm bar, the Trainer's tqdm bars, XGBoost's and LightGBM's
-  printed evaluations), written to a null file;
-- ``cellflux``: the integration (store on, in a temporary file; no front end,
-  so no board: in a notebook the board ticks in its own thread);
-- peers: ``tensorboard`` (tensorboardX, or the framework's own TensorBoard
-  logger) for every framework, ``livelossplot`` for Keras.
+- the cost per step is the slope ``(T(3L) - T(L)) / (steps(3L) - steps(L))``;
+- the fixed cost per run is the intercept ``T(L) - steps(L) * slope``.
 
-Prints each variant's time per step and its cost over ``none``, and the ratio
-of cellflux's cost to the default's. Run: ``python benchmarks/bench_integrations.py``
-(needs the ``integrations`` and ``bench`` extras).
+The variants are interleaved round by round (the order rotated, the two
+lengths alternated) and the medians over rounds are reported with their
+interquartile range, next to each other and each with its excess over
+``none``, from the wall clock and from the process's CPU time (all threads: the
+store's writer thread counts; on a shared, loaded machine the CPU time is the
+steadier of the two). The verdict compares cellflux's per-step cost with the
+default progress output's, round by round: "slower" only when cellflux is
+slower in more than three rounds in four (the lower quartile of the per-round
+ratios above 1).
+
+Run: ``python benchmarks/bench_integrations.py [framework ...] [--rounds N] [--write]``
+(needs the ``integrations`` and ``bench`` extras; ``BENCH_ROUNDS`` is the default
+of ``--rounds``). ``--write`` writes ``benchmarks/results-integrations.md``: run it
+deliberately, the tests never do.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import argparse
+import datetime as dt
 import os
+import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("CELLFLUX_DISPLAY", "0")
-_tmp = tempfile.mkdtemp(prefix="cellflux-bench-")
-os.environ["CELLFLUX_STORE"] = os.path.join(_tmp, "metrics.sqlite")
+os.environ["CELLFLUX_STORE"] = os.path.join(tempfile.mkdtemp(prefix="cellflux-bench-"), "metrics.sqlite")
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script: the trainings module is a sibling
 
-import numpy as np  # noqa: E402
+from integrations_trainings import BENCHES, Train  # noqa: E402
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-Train = Callable[[str], int]
-"""Trains once with the variant given; returns the number of steps it took."""
-
-
-def _null() -> contextlib.ExitStack:
-    stack = contextlib.ExitStack()
-    null = stack.enter_context(open(os.devnull, "w"))
-    stack.enter_context(contextlib.redirect_stdout(null))
-    stack.enter_context(contextlib.redirect_stderr(null))
-    return stack
+RESULTS = Path(__file__).with_name("results-integrations.md")
+LENGTHS = (1, 3)
 
 
-def _tb_dir() -> str:
-    return tempfile.mkdtemp(dir=_tmp)
+@dataclass
+class Variant:
+    """One variant's figures, one per round: seconds per step (the slope) and per run (the intercept)."""
+
+    per_step: list[float] = field(default_factory=list)
+    fixed: list[float] = field(default_factory=list)
+    cpu_per_step: list[float] = field(default_factory=list)
+    """The same from the process's CPU time (every thread): less swayed by a loaded machine."""
+    cpu_fixed: list[float] = field(default_factory=list)
 
 
-def keras_bench() -> tuple[Train, list[str]]:
-    import keras
-    from livelossplot import PlotLossesKeras
-    from livelossplot.outputs import MatplotlibPlot
-    from tensorboardX import SummaryWriter
-
-    from cellflux.integrations.keras import CellfluxCallback
-
-    class TensorBoardX(keras.callbacks.Callback):  # Keras's own TensorBoard callback needs TensorFlow
-        def on_train_begin(self, logs: Any = None) -> None:
-            self.writer = SummaryWriter(_tb_dir())
-
-        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            for key, value in (logs or {}).items():
-                self.writer.add_scalar(key, value, epoch + 1)
-
-        def on_train_end(self, logs: Any = None) -> None:
-            self.writer.close()
-
-    rng = np.random.default_rng(0)
-    x = rng.random((3200, 8)).astype("float32")
-    y = (x.sum(axis=1) > 4).astype("float32")
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
-    model.compile(optimizer="adam", loss="mse")
-
-    def train(variant: str) -> int:
-        callbacks: dict[str, list[Any]] = {
-            "none": [], "default": [], "cellflux": [CellfluxCallback()], "tensorboard": [TensorBoardX()],
-            "livelossplot": [PlotLossesKeras(outputs=[MatplotlibPlot()])],
-        }
-        with _null():
-            model.fit(x, y, epochs=4, batch_size=32, validation_split=0.2, verbose=1 if variant == "default" else 0,
-                      callbacks=callbacks[variant])
-        return 4 * 80
-
-    return train, ["none", "default", "cellflux", "tensorboard", "livelossplot"]
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return values[0], values[0], values[0]
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
 
 
-def lightning_bench() -> tuple[Train, list[str]]:
-    import logging
-
-    import lightning as L
-    import torch
-    from lightning.pytorch.loggers import TensorBoardLogger
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from cellflux.integrations.lightning import CellfluxLogger, CellfluxProgressBar
-
-    class Module(L.LightningModule):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net = torch.nn.Linear(8, 1)
-
-        def training_step(self, batch: Any, i: int) -> Any:
-            loss = torch.nn.functional.mse_loss(self.net(batch[0]), batch[1])
-            self.log("train_loss", loss)
-            return loss
-
-        def validation_step(self, batch: Any, i: int) -> None:
-            self.log("val_loss", torch.nn.functional.mse_loss(self.net(batch[0]), batch[1]))
-
-        def configure_optimizers(self) -> Any:
-            return torch.optim.SGD(self.parameters(), lr=0.01)
-
-    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)  # its info lines go to the console
-    x = torch.rand(3200, 8)
-    data = TensorDataset(x, x.sum(dim=1, keepdim=True))
-    train_loader, val_loader = DataLoader(data, batch_size=32), DataLoader(data, batch_size=320)
-
-    def train(variant: str) -> int:
-        options: dict[str, Any] = dict(max_epochs=3, log_every_n_steps=10, enable_checkpointing=False,
-                                       enable_model_summary=False, num_sanity_val_steps=0, logger=False,
-                                       enable_progress_bar=variant == "default")
-        if variant == "cellflux":
-            options.update(logger=CellfluxLogger(), callbacks=[CellfluxProgressBar()], enable_progress_bar=True)
-        if variant == "tensorboard":
-            options.update(logger=TensorBoardLogger(_tb_dir()))
-        with _null():
-            L.Trainer(**options).fit(Module(), train_loader, val_loader)
-        return 3 * 100
-
-    return train, ["none", "default", "cellflux", "tensorboard"]
-
-
-def transformers_bench() -> tuple[Train, list[str]]:
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
-    from cellflux.integrations.transformers import CellfluxCallback
-
-    class Tokens(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
-        def __init__(self, n: int) -> None:
-            self.ids = torch.randint(0, 32, (n, 8), generator=torch.Generator().manual_seed(n))
-
-        def __len__(self) -> int:
-            return len(self.ids)
-
-        def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
-            return {"input_ids": self.ids[i], "labels": (self.ids[i, 0] >= 16).long()}
-
-    config = BertConfig(vocab_size=32, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=16, num_labels=2)
-
-    def train(variant: str) -> int:
-        args = TrainingArguments(output_dir=_tb_dir(), num_train_epochs=2, per_device_train_batch_size=8,
-                                 logging_steps=5, eval_strategy="epoch", save_strategy="no", use_cpu=True,
-                                 report_to=["tensorboard"] if variant == "tensorboard" else [],
-                                 disable_tqdm=variant != "default")
-        callbacks = [CellfluxCallback()] if variant == "cellflux" else []
-        trainer = Trainer(model=BertForSequenceClassification(config), args=args, train_dataset=Tokens(320),
-                          eval_dataset=Tokens(80), callbacks=callbacks)
-        if variant != "default":
-            trainer.remove_callback(PrinterCallback)
-            trainer.remove_callback(ProgressCallback)
-        with _null():
-            trainer.train()
-        return 2 * 40
-
-    return train, ["none", "default", "cellflux", "tensorboard"]
-
-
-def _tensorboard_rounds() -> Any:
-    from tensorboardX import SummaryWriter
-
-    writer = SummaryWriter(_tb_dir())
-    return writer
-
-
-def xgboost_bench() -> tuple[Train, list[str]]:
-    import xgboost as xgb
-
-    from cellflux.integrations.xgboost import CellfluxCallback
-
-    class TensorBoardX(xgb.callback.TrainingCallback):  # type: ignore[misc]
-        def before_training(self, model: Any) -> Any:
-            self.writer = _tensorboard_rounds()
-            return model
-
-        def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-            for data, metrics in evals_log.items():
-                for metric, values in metrics.items():
-                    self.writer.add_scalar(f"{data}-{metric}", values[-1], epoch + 1)
-            return False
-
-        def after_training(self, model: Any) -> Any:
-            self.writer.close()
-            return model
-
-    rng = np.random.default_rng(0)
-    x = rng.random((2000, 8))
-    y = x.sum(axis=1)
-    train_set, valid_set = xgb.DMatrix(x[:1600], label=y[:1600]), xgb.DMatrix(x[1600:], label=y[1600:])
-
-    def train(variant: str) -> int:
-        callbacks = {"cellflux": [CellfluxCallback()], "tensorboard": [TensorBoardX()]}.get(variant, [])
-        with _null():
-            xgb.train({"max_depth": 2, "nthread": 1}, train_set, 200, evals=[(train_set, "train"), (valid_set, "valid")],
-                      verbose_eval=variant == "default", callbacks=callbacks)
-        return 200
-
-    return train, ["none", "default", "cellflux", "tensorboard"]
-
-
-def lightgbm_bench() -> tuple[Train, list[str]]:
-    import lightgbm as lgb
-
-    from cellflux.integrations.lightgbm import cellflux_callback
-
-    def tensorboard() -> Callable[[Any], None]:
-        writer = _tensorboard_rounds()
-
-        def callback(env: Any) -> None:
-            for data, metric, value, *_ in env.evaluation_result_list:
-                writer.add_scalar(f"{data}-{metric}", value, env.iteration + 1)
-
-        return callback
-
-    rng = np.random.default_rng(0)
-    x = rng.random((2000, 8))
-    y = x.sum(axis=1)
-    train_set = lgb.Dataset(x[:1600], y[:1600], free_raw_data=False)
-    valid_set = lgb.Dataset(x[1600:], y[1600:], reference=train_set, free_raw_data=False)
-
-    def train(variant: str) -> int:
-        callbacks: dict[str, list[Any]] = {"default": [lgb.log_evaluation(1)], "cellflux": [cellflux_callback()],
-                                           "tensorboard": [tensorboard()]}
-        with _null():
-            lgb.train({"num_leaves": 4, "verbose": -1, "num_threads": 1}, train_set, 200,
-                      valid_sets=[train_set, valid_set], callbacks=callbacks.get(variant, []))
-        return 200
-
-    return train, ["none", "default", "cellflux", "tensorboard"]
-
-
-BENCHES = {"keras": keras_bench, "lightning": lightning_bench, "transformers": transformers_bench,
-           "xgboost": xgboost_bench, "lightgbm": lightgbm_bench}
-
-
-def measure(train: Train, variants: list[str]) -> dict[str, float]:
-    """Median seconds per step of each variant, the variants interleaved round by round."""
+def measure(train: Train, variants: list[str], rounds: int) -> dict[str, Variant]:
     for variant in variants:  # warm-up: imports, first compilations, caches
-        train(variant)
-    times: dict[str, list[float]] = {v: [] for v in variants}
-    for _ in range(ROUNDS):
-        for variant in variants:
-            start = time.perf_counter()
-            steps = train(variant)
-            times[variant].append((time.perf_counter() - start) / steps)
-    return {v: statistics.median(ts) for v, ts in times.items()}
+        train(variant, LENGTHS[0])
+    out = {v: Variant() for v in variants}
+    for r in range(rounds):
+        for variant in variants[r % len(variants):] + variants[: r % len(variants)]:
+            timed: dict[int, tuple[int, float, float]] = {}
+            for length in LENGTHS if r % 2 == 0 else LENGTHS[::-1]:
+                wall, cpu = time.perf_counter(), time.process_time()
+                steps = train(variant, length)
+                timed[length] = steps, time.perf_counter() - wall, time.process_time() - cpu
+            (s1, t1, c1), (s3, t3, c3) = timed[LENGTHS[0]], timed[LENGTHS[1]]
+            v = out[variant]
+            v.per_step.append((t3 - t1) / (s3 - s1))
+            v.fixed.append(t1 - s1 * v.per_step[-1])
+            v.cpu_per_step.append((c3 - c1) / (s3 - s1))
+            v.cpu_fixed.append(c1 - s1 * v.cpu_per_step[-1])
+    return out
 
 
-def main(names: list[str]) -> None:
-    print(f"median of {ROUNDS} interleaved rounds; per step: time, and cost over 'none'")
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f}"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.0f}"
+
+
+def cell(values: list[float], floor: list[float], unit: Callable[[float], str]) -> str:
+    """Median [IQR] (+ the median's excess over the floor's median)."""
+    q1, q2, q3 = quartiles(values)
+    return f"{unit(q2)} [{unit(q1)}–{unit(q3)}] ({'+' if q2 >= statistics.median(floor) else ''}" \
+           f"{unit(q2 - statistics.median(floor))})"
+
+
+def verdict(name: str, clock: str, cellflux: list[float], default: list[float]) -> str:
+    ratios = [c / d for c, d in zip(cellflux, default) if d > 0]
+    r1, r2, r3 = quartiles(ratios)
+    slower = "slower" if r1 > 1 else "not measurably slower"
+    return f"{name}, {clock}: per step, cellflux / default = {r2:.2f} [IQR {r1:.2f}–{r3:.2f}]: {slower}"
+
+
+def table(name: str, results: dict[str, Variant]) -> list[str]:
+    """A markdown table of one framework's variants (each cell: median [IQR] (over none)), then the verdicts."""
+    none = results["none"]
+    lines = [f"### {name}", "",
+             "| variant | per step, wall µs | per step, CPU µs | fixed per run, wall ms | fixed per run, CPU ms |",
+             "|---|---|---|---|---|"]
+    for variant, v in results.items():
+        lines.append(f"| {variant} | {cell(v.per_step, none.per_step, us)} | {cell(v.cpu_per_step, none.cpu_per_step, us)}"
+                     f" | {cell(v.fixed, none.fixed, ms)} | {cell(v.cpu_fixed, none.cpu_fixed, ms)} |")
+    c, d = results["cellflux"], results["default"]
+    return lines + ["", verdict(name, "wall", c.per_step, d.per_step) + "; " +
+                    verdict(name, "CPU", c.cpu_per_step, d.cpu_per_step).split(", ", 1)[1], ""]
+
+
+def load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def versions(names: list[str]) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for package in ["cellflux", "torch", "keras", "lightning", "transformers", "xgboost", "xgboost-cpu", "lightgbm", "tensorboardX",
+                    "livelossplot"]:
+        if package in ("cellflux", "torch", "tensorboardX", *names) or (package == "livelossplot" and "keras" in names) \
+                or (package == "xgboost-cpu" and "xgboost" in names):
+            try:
+                found.append(f"{package} {version(package)}")
+            except PackageNotFoundError:
+                pass
+    return ", ".join(found)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("frameworks", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
+    parser.add_argument("--write", action="store_true", help=f"write {RESULTS.name}")
+    args = parser.parse_args()
+    names = args.frameworks or list(BENCHES)
+    unknown = set(names) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown framework(s): {', '.join(sorted(unknown))}")
+    started, load_before = time.monotonic(), load()
+    print(f"{args.rounds} interleaved rounds of lengths {LENGTHS} x base; load average {load_before}", flush=True)
+    body: list[str] = []
     for name in names:
         train, variants = BENCHES[name]()
-        per_step = measure(train, variants)
-        floor = per_step["none"]
-        cells = ", ".join(f"{v} {per_step[v] * 1e6:,.0f} µs (+{(per_step[v] - floor) * 1e6:,.0f})" for v in variants)
-        ratio = per_step["cellflux"] / per_step["default"]
-        print(f"{name}: {cells}; cellflux / default = {ratio:.3f}", flush=True)
+        lines = table(name, measure(train, variants, args.rounds))
+        print("\n".join(lines), flush=True)
+        body += lines
+    minutes = (time.monotonic() - started) / 60
+    print(f"load average at the end {load()}; {minutes:.0f} min", flush=True)
+    if args.write:
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), platform.processor())
+        head = [
+            "# Integrations: cost per training step and per run", "",
+            f"Written by `python benchmarks/bench_integrations.py --write` on {dt.date.today()}: {args.rounds} "
+            f"interleaved rounds, each variant trained for {LENGTHS[0]}x and {LENGTHS[1]}x its base length; per step "
+            "is the slope between the two, fixed per run the intercept (see the module's docstring). Medians, "
+            "[interquartile range].", "",
+            f"Machine: {cpu}, {os.cpu_count()} cores, shared; load average {load_before} at the start, {load()} at "
+            f"the end ({minutes:.0f} min). Versions: {versions(names)}.", "",
+        ]
+        RESULTS.write_text("\n".join(head + body), encoding="utf-8")
+        print(f"wrote {RESULTS}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or list(BENCHES))
+    main()

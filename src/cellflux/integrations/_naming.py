@@ -16,6 +16,7 @@ Name(key='val_loss', quantity='loss', split='val')
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ def name_of(key: str) -> Name | None:
     return Name(key, base, None)
 
 
+@functools.lru_cache(maxsize=512)  # the boosting callbacks ask again each round, for the same few results
 def name_of_result(dataset: str, metric: str) -> Name:
     """The chart of a boosting library's result of ``metric`` on the dataset named ``dataset``.
 

@@ -14,9 +14,10 @@ the bar starts and ends a run of its own.
 
 Both classes derive from the base classes of every Lightning package
 installed, so one object works with ``lightning.Trainer`` and
-``pytorch_lightning.Trainer`` alike. In a distributed run only global rank 0
-draws the board; the other ranks record into the store, their runs named and
-tagged with their rank.
+``pytorch_lightning.Trainer`` alike. In a distributed run (DDP) every rank
+records into the store, tagged with the trainer's global rank (the logger
+without the bar asks ``torch.distributed``), and only global rank 0 draws the
+board: ``cf.executions()`` lists rank 0's run, the other ranks as its parts.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ if not _bars:
 
 import cellflux as cf
 
+from ._ranks import store_now_if_distributed, take_part, torch_rank
 from ._recorder import Bars, Recorder, as_total
 
 __all__ = ["CellfluxLogger", "CellfluxProgressBar"]
@@ -86,6 +88,7 @@ class CellfluxLogger(*_loggers):  # type: ignore[misc, unused-ignore]
 
     def _current(self) -> cf.Run:
         if self._run is None or self._run.ended:
+            take_part(*torch_rank())  # without the bar, only torch.distributed says the rank
             self._run, self._own_run, self._recorder = cf.run(self._name or "lightning"), True, Recorder("step")
         return self._run
 
@@ -100,6 +103,17 @@ class CellfluxLogger(*_loggers):  # type: ignore[misc, unused-ignore]
     def finalize(self, status: str) -> None:
         if self._own_run and self._run is not None and not self._run.ended:
             self._run.end(status="succeeded" if status == "success" else "failed")
+            store_now_if_distributed()
+
+
+def _take_part(trainer: Any) -> None:
+    """Tell cellflux the trainer's rank and world size (see ``_ranks``)."""
+    def number(name: str) -> int | None:
+        value = getattr(trainer, name, None)
+        return value if isinstance(value, int) else None
+
+    take_part(number("global_rank"), number("world_size"), local_rank=number("local_rank"),
+              node_rank=number("node_rank"))
 
 
 class CellfluxProgressBar(*_bars):  # type: ignore[misc, unused-ignore]
@@ -121,17 +135,11 @@ class CellfluxProgressBar(*_bars):  # type: ignore[misc, unused-ignore]
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
         super().setup(trainer, pl_module, stage)
-        rank, world = int(getattr(trainer, "global_rank", 0)), int(getattr(trainer, "world_size", 1))
-        if rank != 0:
-            cf.configure(display=False)  # this process is a worker: the board is rank 0's
+        _take_part(trainer)
         name = self._name or type(pl_module).__name__
         if stage != "fit":
             name = f"{name} · {stage}"
-        if rank != 0:
-            name = f"{name} · rank {rank}"
         params: dict[str, Any] = {"max_epochs": trainer.max_epochs, "max_steps": trainer.max_steps}
-        if world > 1:
-            params.update({"distributed.global_rank": rank, "distributed.world_size": world})
         self._bars = Bars()
         self.run = cf.run(name, params=params)
         for logger in getattr(trainer, "loggers", []):
@@ -148,6 +156,7 @@ class CellfluxProgressBar(*_bars):  # type: ignore[misc, unused-ignore]
         if self.run is not None and not self.run.ended:
             self._bars.close_all()
             self.run.end(error)
+            store_now_if_distributed()
 
     # -- training ------------------------------------------------------------------------
 

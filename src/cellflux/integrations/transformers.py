@@ -8,7 +8,9 @@ evaluation loop while it runs; the ``TrainingArguments`` as the run's
 hyperparameters (those set away from their defaults, and the few that define a
 run whatever their value). The callback takes the Trainer's own progress
 output (the notebook table, the tqdm bars or the printed logs) out of its
-callbacks, so the cell shows one board.
+callbacks, so the cell shows one board. In a distributed run every process
+records, tagged with its global rank (``args.process_index``), and only the
+process of rank 0 draws the board.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ except ImportError as error:
 
 import cellflux as cf
 
+from ._ranks import store_now_if_distributed, take_part
 from ._recorder import Bars, Recorder, as_total
 
 __all__ = ["CellfluxCallback"]
@@ -82,12 +85,9 @@ class CellfluxCallback(TrainerCallback):
         _drop_default_progress()  # added with trainer.add_callback() after the Trainer was made
         if self.run is not None and not self.run.ended:
             self.run.end(status="failed")  # an earlier train() of this callback raised
-        if not state.is_world_process_zero:
-            cf.configure(display=False)  # a worker of a distributed run: the board is rank 0's
+        _take_part(args)
         model = kwargs.get("model")
         name = self.name or (type(model).__name__ if model is not None else "transformers")
-        if not state.is_world_process_zero:
-            name = f"{name} · rank {getattr(args, 'process_index', '?')}"
         self._bars, self._recorder = Bars(), Recorder("step")
         self.run = cf.run(name, params=_training_params(args))
         epochs = as_total(math.ceil(state.num_train_epochs)) if state.num_train_epochs else None
@@ -142,6 +142,16 @@ class CellfluxCallback(TrainerCallback):
             return
         self._bars.close_all()  # an epoch bar short of its total (early stopping, max_steps): stopped
         self.run.end()
+        store_now_if_distributed()
+
+
+def _take_part(args: Any) -> None:
+    """Tell cellflux the process's global rank and the world size (see ``_ranks``)."""
+    def number(name: str) -> int | None:
+        value = getattr(args, name, None)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    take_part(number("process_index"), number("world_size"), local_rank=number("local_process_index"))
 
 
 def _training_params(args: Any) -> dict[str, Any]:
