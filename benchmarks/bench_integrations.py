@@ -19,6 +19,12 @@ default progress output's, round by round: "slower" only when cellflux is
 slower in more than three rounds in four (the lower quartile of the per-round
 ratios above 1).
 
+The trainings run on one thread (``OMP_NUM_THREADS=1`` unless set): the models
+are tiny, and on a shared 2-core machine torch's spinning worker threads turn
+any other runnable thread (cellflux's, TensorBoard's, or another job's) into
+tens of milliseconds per step of scheduling noise; measured here, the Hugging
+Face step went from about 80 ms (2 threads) to 6 ms (1 thread) for every variant.
+
 Run: ``python benchmarks/bench_integrations.py [framework ...] [--rounds N] [--write]``
 (needs the ``integrations`` and ``bench`` extras; ``BENCH_ROUNDS`` is the default
 of ``--rounds``). ``--write`` writes ``benchmarks/results-integrations.md``: run it
@@ -40,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported: see above
 os.environ.setdefault("CELLFLUX_DISPLAY", "0")
 os.environ["CELLFLUX_STORE"] = os.path.join(tempfile.mkdtemp(prefix="cellflux-bench-"), "metrics.sqlite")
 sys.path.insert(0, str(Path(__file__).parent))  # run as a script: the trainings module is a sibling
