@@ -156,6 +156,11 @@ run()
 """
 
 
+def _stored_points(store_path: str) -> int:
+    runs = cf.executions(store_path)
+    return len(runs[0].series("k")[0]) if runs and "k" in runs[0].metrics else 0
+
+
 def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(backend: Backend) -> None:
     store_path = backend.where
     proc = subprocess.Popen([sys.executable, "-c", KILLED, store_path], stdout=subprocess.PIPE, text=True,
@@ -163,7 +168,11 @@ def test_a_writer_killed_with_sigkill_leaves_a_store_that_opens(backend: Backend
     try:
         assert proc.stdout is not None
         flushed = int(proc.stdout.readline())
-        time.sleep(0.45)  # two or three more batches, the last maybe half written
+        # Killed once a batch committed after the flush (the next may be half written):
+        # waited for by reading the store, not by a sleep that a loaded machine outlasts.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _stored_points(store_path) <= flushed:
+            time.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
