@@ -182,7 +182,7 @@ def main() -> None:
             f"interleaved rounds, each variant trained for {LENGTHS[0]}x and {LENGTHS[1]}x its base length; per step "
             "is the slope between the two, fixed per run the intercept (see the module's docstring). Medians, "
             "[interquartile range].", "",
-            f"Machine: {cpu}, {os.cpu_count()} cores, shared; load average {load_before} at the start, {load()} at "
+            f"Machine: {cpu}, {os.cpu_count()} cores, shared; trainings with OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; load average {load_before} at the start, {load()} at "
             f"the end ({minutes:.0f} min). Versions: {versions(names)}.", "",
         ]
         RESULTS.write_text("\n".join(head + body), encoding="utf-8")
