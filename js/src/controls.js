@@ -172,6 +172,10 @@ export class Chart {
       const line = known || { key: l.key, colour: l.colour, axis: l.axis, mark: null, hidden: false, raw: null, smoothed: null };
       Object.assign(line, { colour: l.colour, axis: l.axis });
       line.mark = await this.getModel(l.mark);
+      // Its view's first draw and the kernel's updates before this meta (its move onto the
+      // chart's scales) are chained on the mark's state_change: a set of ours before then
+      // can reach a Lines view that has not drawn yet, which throws on a scale change.
+      if (line.mark && line.mark.state_change) await line.mark.state_change.catch(() => {});
       if (line.mark) this.watchMark(line);
       lines.push(line);
     }

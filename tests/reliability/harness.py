@@ -24,7 +24,7 @@ import numpy as np
 
 from cellflux.display.board import Board
 from cellflux.display.board_sink import BoardSink
-from cellflux.display.chart import MAX_POINTS
+from cellflux.display.chart_line import MAX_POINTS
 from cellflux.display.ticker import Budget, Ticker
 from cellflux.execution import Execution
 from cellflux.runtime import Runtime, use_runtime

@@ -20,59 +20,16 @@ import ipywidgets
 import numpy as np
 
 from .. import config
+from .chart_line import Line
 from .controls import ChartControls
-from .decimate import Decimator
 from .interact import ChartActions, chart_meta
 from .labels import line_markup, shorten, text_line
 from .layout import PALETTE, TIME_UNITS, ChartSpec
 from .ranges import axis_range, log_range
 from .stats import stats_html
-from .zoom import ZoomWindow
 
-MAX_POINTS = 2000
 Y_LABEL, X_LABEL = 30, 40
 """Characters of an axis label drawn in full (about the plot's height and its narrowest width)."""
-
-
-class Line:
-    """One metric's line: its decimator, its bqplot mark, and running statistics."""
-
-    def __init__(self, key: str, mark: Any) -> None:
-        self.key = key
-        self.mark = mark
-        self.decimator = Decimator(MAX_POINTS)
-        self.cursor = 0
-        self.count = 0
-        self.last = math.nan
-        self.last_x = 0.0
-        self.first_x = math.inf
-        self.min = math.inf
-        self.max = -math.inf
-        self.low_positive = math.inf
-        """The smallest value above 0: where a log axis starts."""
-        self.window: ZoomWindow | None = None
-        """The zoomed window of the line, when its chart is zoomed."""
-        self.dirty = False
-
-    def take(self, xs: np.ndarray, ys: np.ndarray) -> None:
-        """New points from the series, since ``cursor``."""
-        if len(xs) == 0:
-            return
-        self.cursor += len(xs)
-        self.count += len(xs)
-        self.decimator.extend(xs, ys)
-        self.last = float(ys[-1])
-        self.last_x = max(self.last_x, float(np.nanmax(xs)))
-        self.first_x = min(self.first_x, float(np.nanmin(xs)))
-        finite = ys[np.isfinite(ys)]
-        if len(finite):
-            self.min = min(self.min, float(finite.min()))
-            self.max = max(self.max, float(finite.max()))
-            positive = finite[finite > 0]
-            if len(positive):
-                self.low_positive = min(self.low_positive, float(positive.min()))
-        # Zoomed, only points inside the window change what is drawn.
-        self.dirty = self.window.extend(xs, ys) or self.dirty if self.window is not None else True
 
 
 class Chart:
@@ -99,6 +56,8 @@ class Chart:
         self.colours: dict[str, str] = {}
         self.fixed_colours = colours or {}
         self.figure: Any = None
+        self.idle_scales = {"x": bqplot.LinearScale(min=0.0, max=1.0), "y": bqplot.LinearScale(min=0.0, max=1.0)}
+        """Scales that never change, where a new mark waits for its first points: see ``grow``."""
         self.stats = ipywidgets.HTML(layout=ipywidgets.Layout(flex="0 0 auto", min_width="220px"),
                                      _dom_classes=("cellflux-stats-box",))
         self.stats_text = ""
@@ -106,7 +65,7 @@ class Chart:
         """The zoomed x window (raw x), or None: then the kernel sets the x range."""
         self.controls: ChartControls | None = None
         self._actions = ChartActions(self, lock or threading.Lock(), series if series is not None else {})
-        self.messages = 6
+        self.messages = 8
         """Comm messages this chart has caused so far (opens and updates), for the budget."""
         self.grow(spec)
 
@@ -138,13 +97,19 @@ class Chart:
             line_spec = spec.lines[i]
             colour = self.fixed_colours.get(line_spec.key) or PALETTE[(self.palette_offset + i) % len(PALETTE)]
             self.colours[line_spec.key] = colour
+            # A bqplot Lines view follows its scales' changes from before its first draw, and
+            # a range update in between throws in it ("Error setting state: Cannot read
+            # properties of undefined (reading 'x')"), which leaves the scale stuck. So a
+            # mark starts on scales the kernel never changes; its first points move it onto
+            # the chart's scales (changes()), and the front end applies that update to the
+            # mark only after the view the figure made for it has drawn once.
             mark = bqplot.Lines(
-                x=np.zeros(0), y=np.zeros(0),
-                scales={"x": self.x_scale, "y": self.y_scales[line_spec.axis]},
+                x=np.zeros(0), y=np.zeros(0), scales=dict(self.idle_scales),
                 colors=[colour], labels=[line_spec.key], display_legend=False, stroke_width=1.5,
                 interactions={}, enable_hover=False,  # the controls' hover label replaces bqplot's
             )
-            self.lines[line_spec.key] = Line(line_spec.key, mark)
+            home = {"x": self.x_scale, "y": self.y_scales[line_spec.axis]}
+            self.lines[line_spec.key] = Line(line_spec.key, mark, home)
             self.messages += 1
         if spec.x_label != self.spec.x_label:  # x_auto is known from the first point on
             self.x_axis.label = shorten(spec.x_label, X_LABEL)
@@ -208,7 +173,8 @@ class Chart:
 
     def close(self) -> None:
         """Close every widget of this chart (its comms), when the board rebuilds it."""
-        widgets: list[Any] = [self.stats, self.title, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes]
+        widgets: list[Any] = [self.stats, self.title, self.x_axis, self.x_scale, *self.y_scales, *self.y_axes,
+                              *self.idle_scales.values()]
         if self.controls is not None:
             widgets.append(self.controls)
         widgets += [line.mark for line in self.lines.values()]
@@ -229,7 +195,9 @@ class Chart:
                 line.dirty = False
                 xs, ys = (line.window or line.decimator).points()
                 ys = np.where(np.isfinite(ys), ys, np.nan)
-                out.append((line.mark, {"x": xs / self.time_divisor, "y": ys}))
+                home = {"scales": dict(line.home)} if line.parked else {}  # scales first: before the points
+                line.parked = False  # the meta below may name the mark: it goes out after this update
+                out.append((line.mark, {**home, "x": xs / self.time_divisor, "y": ys}))
         text = stats_html(self.lines.values(), self.colours)
         if text != self.stats_text:
             self.stats_text = text
@@ -279,6 +247,7 @@ class Chart:
         for line in self.lines.values():
             if line.mark is widget:
                 line.dirty = True
+                line.parked = not line.on_home()
         if self.stats is widget:
             self.stats_text = ""
         self.ranges.pop(id(widget), None)

@@ -71,7 +71,8 @@ def chart_meta(chart: Chart) -> dict[str, Any]:
         ],
         "lines": [
             {"key": ls.key, "mark": chart.lines[ls.key].mark.model_id, "axis": ls.axis, "colour": chart.colours[ls.key]}
-            for ls in spec.lines if ls.key in chart.lines
+            # A parked line (chart.py) joins once its move onto the chart's scales went out.
+            for ls in spec.lines if ls.key in chart.lines and not chart.lines[ls.key].parked
         ],
     }
 
