@@ -87,7 +87,10 @@ def test_live(open_notebook: Callable[..., Any], shoot: Callable[..., Any]) -> N
     assert_grows([s.bars[0].count for s in running], "progress count")
     widths = [s.bars[0].percent for s in running]
     assert widths == sorted(widths) and widths[-1] > widths[0], f"progress fill did not advance: {widths}"
-    assert all(0 < s.bars[0].count < 120 for s in running), [s.bars[0].text for s in running]
+    # A new board's first point goes out with its layout, from the recording thread, while
+    # the loop is on its first item (0 done): the first sample may show the bar at 0/120.
+    assert all(0 <= s.bars[0].count < 120 for s in running), [s.bars[0].text for s in running]
+    assert all(s.bars[0].count > 0 for s in running[1:]), [s.bars[0].text for s in running]
 
     nb.wait_until(lambda: nb.snapshot(1).bars and nb.snapshot(1).bars[0].text.startswith("120/120 100%"), 15,
                   "the final bar")
