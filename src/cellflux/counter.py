@@ -11,11 +11,11 @@ is marked stopped (failed if its execution fails).
 
 from __future__ import annotations
 
-import operator
 from types import TracebackType
 
-from .definitions import MetricGroup, MetricScale
+from .definitions import MetricGroup
 from .metric import Metric
+from .progress import checked_total, progress_scale
 from .runtime import get_runtime
 from .series import Series
 
@@ -36,16 +36,8 @@ class Progress:
 
     def __init__(self, key: str = "progress", *, group: str | MetricGroup | None = None, total: int | None = None):
         if total is not None:
-            try:
-                total = operator.index(total)
-            except TypeError:
-                raise TypeError(f"progress {key!r}: total must be an int, got {type(total).__name__}") from None
-            if total < 0:
-                raise ValueError(f"progress {key!r}: total must not be negative, got {total}")
-        try:
-            scale = MetricScale(progress=True, lower=0 if total != 0 else None, upper=total)
-        except ValueError as error:  # a total beyond the float range
-            raise ValueError(f"progress {key!r}: {error}") from None
+            total = checked_total(key, total)
+        scale = progress_scale(key, total)
         self.total = total
         self.count = 0
         self._metric = Metric(key, group=group, scale=scale)

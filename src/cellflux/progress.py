@@ -15,6 +15,25 @@ from .throttle import KeyState, Timed
 T = TypeVar("T")
 
 
+def checked_total(key: str, total: object) -> int:
+    """A progress bar's ``total`` given by the user: a non-negative int, else a clear error."""
+    try:
+        number = operator.index(total)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"progress {key!r}: total must be an int, got {type(total).__name__}") from None
+    if number < 0:
+        raise ValueError(f"progress {key!r}: total must not be negative, got {number}")
+    return number
+
+
+def progress_scale(key: str, total: int | None) -> MetricScale:
+    """The y-scale a progress bar draws on: 0 to ``total``."""
+    try:
+        return MetricScale(progress=True, lower=0 if total != 0 else None, upper=total)
+    except ValueError as error:  # a total beyond the float range
+        raise ValueError(f"progress {key!r}: {error}") from None
+
+
 def progress(
     iterable: Iterable[T],
     key: str = "progress",
@@ -39,16 +58,8 @@ def progress(
         except TypeError:
             total = None
     else:
-        try:
-            total = operator.index(total)
-        except TypeError:
-            raise TypeError(f"progress {key!r}: total must be an int, got {type(total).__name__}") from None
-        if total < 0:
-            raise ValueError(f"progress {key!r}: total must not be negative, got {total}")
-    try:
-        scale = MetricScale(progress=True, lower=0 if total != 0 else None, upper=total)
-    except ValueError as error:  # a total beyond the float range
-        raise ValueError(f"progress {key!r}: {error}") from None
+        total = checked_total(key, total)
+    scale = progress_scale(key, total)
     metric = Metric(key, group=group, scale=scale)
     metric.record(0.0)
     state = metric._state

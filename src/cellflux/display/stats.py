@@ -7,11 +7,11 @@ that show and hide the lines (js/src/controls.js).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Protocol
 
 from .labels import name_cell
+from .static_text import fmt_value
 
 __all__ = ["stats_html"]
 
@@ -30,7 +30,7 @@ def stats_html(lines: Iterable[LineStats], colours: dict[str, str]) -> str:
     for line in lines:
         if not line.count:
             continue
-        cells = "".join(f'<td style="padding:0 6px">{_fmt(v)}</td>' for v in (line.last, line.min, line.max))
+        cells = "".join(f'<td style="padding:0 6px">{fmt_value(v)}</td>' for v in (line.last, line.min, line.max))
         rows.append(f"<tr>{name_cell(line.key, colours[line.key])}{cells}</tr>")
     if not rows:
         return ""
@@ -39,11 +39,3 @@ def stats_html(lines: Iterable[LineStats], colours: dict[str, str]) -> str:
         '<table class="cellflux-stats" style="font-size:12px;border-collapse:collapse">'
         f"{head}{''.join(rows)}</table>"
     )
-
-
-def _fmt(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "—"
-    return f"{value:.4g}"
