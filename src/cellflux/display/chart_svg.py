@@ -18,7 +18,7 @@ the size.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from .escape import esc
 from .layout import ChartSpec, time_unit
-from .ticks import Scale, finite_range, nice_scale
+from .ticks import Scale, finite_range, log_scale, nice_scale
 
 __all__ = ["CHART_H", "CHART_W", "FONT", "MUTED", "TEXT", "LineData", "Piece", "chart_svg", "cut"]
 
@@ -71,6 +71,10 @@ class Piece:
     markup: str
     width: int
     height: int
+    locate: Callable[[float, float, int], tuple[float, float]] | None = None
+    """A chart's ``(x, y)`` pixel of a data point on its y-axis ``axis``, for what is drawn over it."""
+    plot: tuple[int, int, int, int] = (0, 0, 0, 0)
+    """A chart's plot rectangle: left, top, right, bottom."""
 
 
 @dataclass
@@ -82,6 +86,10 @@ class LineData:
     xs: Floats
     ys: Floats
     last: float
+    opacity: float = 1.0
+    """Below 1: a faint line, as the raw line under a smoothed one."""
+    legend: bool = True
+    """False: drawn without its own legend entry (a second line of the same metric)."""
 
 
 @dataclass
@@ -96,12 +104,13 @@ class _Frame:
     def px(self, v: Floats | float, s: Scale) -> Floats:
         """Plot x of data ``v`` (inside the clipping svg, which starts ``PAD`` before x0)."""
         with np.errstate(over="ignore", invalid="ignore"):  # data near the float limits
-            return PAD + (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower) * (self.x1 - self.x0)
+            return PAD + s.fraction(v) * (self.x1 - self.x0)
 
     def py(self, v: Floats | float, s: Scale) -> Floats:
+        """Plot y of data ``v``; NaN (a gap) for a value <= 0 on a log scale."""
         h = self.y1 - self.y0
         with np.errstate(over="ignore", invalid="ignore"):  # data near the float limits
-            out = PAD + (1 - (np.asarray(v, dtype=np.float64) - s.lower) / (s.upper - s.lower)) * h
+            out = PAD + (1 - s.fraction(v)) * h
         return np.clip(out, -50 * h, 50 * h)  # far outside is clipped anyway; keep numbers short
 
     def cx(self, v: float, s: Scale) -> str:
@@ -115,7 +124,7 @@ def chart_svg(spec: ChartSpec, lines: Sequence[LineData]) -> Piece:
     """One chart: title, legend, y-axes on both sides, x-axis, the lines clipped to the plot."""
     left_axes = sum(1 for a in spec.axes if a.side == "left")
     right_axes = len(spec.axes) - left_axes
-    legend = _legend_rows(lines, CHART_W - 24)
+    legend = _legend_rows([d for d in lines if d.legend], CHART_W - 24)
     height = CHART_H + 16 * max(0, len(legend) - 1)  # a long legend does not squeeze the plot
     f = _Frame(
         x0=14 + AXIS_W * max(1, left_axes),
@@ -130,10 +139,14 @@ def chart_svg(spec: ChartSpec, lines: Sequence[LineData]) -> Piece:
         None if spec.x_upper is None else spec.x_upper / divisor,
         lo / divisor, hi / divisor,
     )
-    yscales = []
+    yscales, left_out = [], 0
     for index, axis in enumerate(spec.axes):
         on_axis = [d.ys for d, ls in zip(lines, spec.lines) if ls.axis == index]
-        yscales.append(nice_scale(axis.lower, axis.upper, *finite_range(on_axis)))
+        if axis.log:
+            left_out += sum(int(np.count_nonzero(ys <= 0)) for ys in on_axis)
+            yscales.append(log_scale(axis.lower, axis.upper, *finite_range([ys[ys > 0] for ys in on_axis])))
+        else:
+            yscales.append(nice_scale(axis.lower, axis.upper, *finite_range(on_axis)))
 
     title = esc(spec.title)
     out = [
@@ -144,6 +157,11 @@ def chart_svg(spec: ChartSpec, lines: Sequence[LineData]) -> Piece:
         f"{esc(cut(spec.title, 80))}</text>",
     ]
     out += _legend_svg(legend, 12, 36)
+    if left_out:  # the live chart's controls say the same
+        out.append(
+            f'<text class="cellflux-note" x="{f.x1}" y="{f.y0 - 4}" text-anchor="end" fill="{MUTED}" '
+            f'font-style="italic">values ≤ 0 are left out of the log scale</text>'
+        )
     # Grid: the x ticks and the first y-axis's ticks.
     grid = [f"M{f.cx(t, xscale)} {f.y0}V{f.y1}" for t in xscale.ticks]
     if yscales:
@@ -163,7 +181,11 @@ def chart_svg(spec: ChartSpec, lines: Sequence[LineData]) -> Piece:
         if data.xs.size:
             out.append(_line_svg(f, data, line_spec.axis, xscale, yscales[line_spec.axis], divisor))
     out.append("</svg></svg>")
-    return Piece("".join(out), CHART_W, height)
+
+    def locate(x: float, y: float, axis: int = 0) -> tuple[float, float]:
+        return float(f.cx(x / divisor, xscale)), float(f.cy(y, yscales[axis]))
+
+    return Piece("".join(out), CHART_W, height, locate, (f.x0, f.y0, f.x1, f.y1))
 
 
 def _x_axis(f: _Frame, scale: Scale, label: str, height: int) -> str:
@@ -213,16 +235,18 @@ def _line_svg(f: _Frame, data: LineData, axis: int, xscale: Scale, yscale: Scale
     """One ``<g>`` per metric: a polyline per finite run (gaps break the line), dots for lone points.
 
     ``data-lower``/``data-upper`` and ``data-px-lower``/``data-px-upper`` give the y
-    scale in the polylines' own coordinates, so a reader can map points back to values.
+    scale in the polylines' own coordinates, so a reader can map points back to values
+    (through their logarithms where ``data-log`` is true).
     """
     xs, ys = f.px(data.xs / divisor, xscale), f.py(data.ys, yscale)
     key = esc(data.key)
     parts = [
         f'<g class="cellflux-series" data-key="{key}" data-axis="{axis}" data-last="{data.last!r}" '
-        f'data-lower="{yscale.lower!r}" data-upper="{yscale.upper!r}" '
+        f'data-lower="{yscale.lower!r}" data-upper="{yscale.upper!r}" data-log="{str(yscale.log).lower()}" '
         f'data-px-lower="{float(f.py(yscale.lower, yscale))!r}" '
         f'data-px-upper="{float(f.py(yscale.upper, yscale))!r}" '
-        f'stroke="{data.colour}" fill="none" stroke-width="1.5" stroke-linejoin="round">'
+        f'stroke="{data.colour}" fill="none" stroke-width="1.5" stroke-linejoin="round"'
+        + (f' stroke-opacity="{data.opacity:g}">' if data.opacity < 1 else ">")
     ]
     bad = np.flatnonzero(~np.isfinite(ys))
     starts = np.concatenate(([0], bad + 1)).tolist()

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Scale", "finite_range", "nice_scale"]
+from .ranges import log_range
+
+__all__ = ["Scale", "finite_range", "log_scale", "nice_scale"]
 
 Floats = npt.NDArray[np.float64]
 
@@ -34,11 +36,24 @@ class Scale:
     upper: float
     ticks: list[float]
     step: float
+    log: bool = False
+    """Values are placed by their logarithm; ``step`` is then the ratio between ticks."""
+
+    def fraction(self, values: Floats | float) -> Floats:
+        """Where ``values`` lie between ``lower`` (0) and ``upper`` (1); NaN for a value <= 0 on a log scale."""
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # data near the float limits
+            if not self.log:
+                return (v - self.lower) / (self.upper - self.lower)
+            low = math.log10(self.lower)
+            return np.where(v > 0, (np.log10(np.where(v > 0, v, 1.0)) - low) / (math.log10(self.upper) - low), np.nan)
 
     def label(self, value: float) -> str:
         """A tick's text: as many decimals as the step needs, ``k``/``M``/``G``/``T`` for large ones."""
         if value == 0:
             return "0"
+        if self.log:
+            return _log_label(value)
         big = max(abs(self.lower), abs(self.upper))
         if big >= 1e4 and self.step >= 1:
             for divisor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -98,6 +113,32 @@ def nice_scale(lower: float | None, upper: float | None, data_lo: float, data_hi
     if not math.isfinite(hi - lo):
         lo, hi = max(lo, -_HALF_MAX), min(hi, _HALF_MAX)
     return Scale(lo, hi, [lo, hi], hi - lo if hi - lo > 0 else max(abs(lo), abs(hi), 1.0))
+
+
+def log_scale(lower: float | None, upper: float | None, data_lo: float, data_hi: float) -> Scale:
+    """A log axis over the positive data ``data_lo..data_hi``: whole decades, a tick on each.
+
+    The range is the live chart's (:func:`~cellflux.display.ranges.log_range`), so a saved
+    notebook shows the axis the live board showed. Over more than ten decades only every
+    second (third, ...) one has a tick.
+
+    >>> s = log_scale(None, None, 0.003, 2.5)
+    >>> [s.label(t) for t in s.ticks]
+    ['0.001', '0.01', '0.1', '1', '10']
+    """
+    low, high = log_range(data_lo, data_hi, lower=lower, upper=upper)
+    first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
+    every = max(1, math.ceil((last - first + 1) / 10))
+    ticks = [10.0 ** k for k in range(first, last + 1) if (k - first) % every == 0]
+    return Scale(low, high, ticks, 10.0**every, log=True)
+
+
+def _log_label(value: float) -> str:
+    """A power of ten as a short text: ``0.001``, ``1``, ``10k``, ``1e-06``, ``1e+15``."""
+    for divisor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if 1e3 * divisor > abs(value) >= divisor:
+            return f"{value / divisor:g}{suffix}"
+    return f"{value:g}"
 
 
 def finite_range(arrays: Sequence[Floats]) -> tuple[float, float]:
