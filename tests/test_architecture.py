@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cellflux"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "cellflux"
+JS = ROOT / "js"
+JS_FOLDERS = ("src", "tests")
+"""The front end's own code and its tests (js/node_modules is not ours; js/tests/fixtures holds data)."""
 FACE = {"cellflux", "cellflux.views", "cellflux.wiring"}
 """The public face and the wiring: the only top-level modules that may import the store and the boards."""
 FENCED = ("cellflux.store", "cellflux.display", "cellflux.integrations")
@@ -185,6 +189,20 @@ def test_bqplot_is_imported_by_the_chart_module_only() -> None:
 def test_modules_stay_under_300_lines(relative: str) -> None:
     lines = len((PACKAGE / relative).read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{relative} has {lines} lines: split it by job"
+
+
+JS_MODULES = sorted(path.relative_to(JS).as_posix() for folder in JS_FOLDERS for path in (JS / folder).rglob("*.js"))
+
+
+def test_the_js_modules_are_found() -> None:
+    # The size check below passes on an empty list: make sure it sees the front end's modules.
+    assert {"src/controls.js", "src/progress.js", "tests/progress.test.js"} <= set(JS_MODULES)
+
+
+@pytest.mark.parametrize("relative", JS_MODULES)
+def test_js_modules_stay_under_300_lines(relative: str) -> None:
+    lines = len((JS / relative).read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"js/{relative} has {lines} lines: split it by job"
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("cellflux.integrations.")))

@@ -2,7 +2,7 @@
 
 Each row is a metric: a colour swatch and its name (see labels.name_cell), then its
 latest, lowest and highest values. The chart's controls make the rows the switches
-that show and hide the lines (js/src/controls.js).
+that show and hide the lines (js/src/stats_table.js).
 """
 
 from __future__ import annotations
