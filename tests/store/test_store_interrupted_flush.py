@@ -11,7 +11,10 @@ flush and a later one, every point must be in the store exactly once.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -172,3 +175,34 @@ def test_ctrl_c_as_flush_takes_the_send_lock_leaves_it_free(backend: Backend, ma
     assert not lock.locked(), "a Ctrl-C left the send lock held: the writer and the exit flush would wait for ever"
     assert report.complete, report
     _stored_once(backend, exe, POINTS)
+
+
+AT_EXIT = """
+import sys, cellflux as cf
+from cellflux.runtime import get_runtime
+from cellflux.store.locate import store_at
+from cellflux.store.sink import StoreSink
+cf.configure(store=False, display=False)
+get_runtime().add_sink(StoreSink(store_at(sys.argv[1]), interval=3600.0))  # only a flush writes
+metric = cf.Metric("loss", throttle=None)
+
+@cf.task("interrupted")
+def run(n):
+    for i in range(n):
+        metric.record(float(i), at=i)
+
+run(int(sys.argv[2]))
+# No cf.flush(): the exit flush hands the points to the writer, a daemon thread, and waits.
+"""
+
+
+def test_the_exit_flush_goes_through_the_daemon_writer(backend: Backend) -> None:
+    env = {**os.environ, "CELLFLUX_DISPLAY": "0"}
+    done = subprocess.run([sys.executable, "-c", AT_EXIT, backend.where, str(POINTS)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    (run,) = cf.executions(backend.where, name="interrupted")
+    xs, _ = run.series("loss")
+    assert backend.count_points() == POINTS
+    assert np.array_equal(np.asarray(xs), np.arange(POINTS, dtype=float))
+    assert run.status == "succeeded"
