@@ -97,8 +97,10 @@ def _wait(asks: Asks, ask: Ask, alive: Callable[[], bool]) -> bool:
             return True
         except queue.Empty:
             pass
-        if give_up is not None and time.monotonic() >= give_up and asks.withdraw(ask):
-            return True
+        if give_up is not None and time.monotonic() >= give_up:
+            if asks.withdraw(ask):
+                return True
+            give_up = None  # taken: its attempt is waited for to its end
         if not alive():
             asks.withdraw(ask)
             return False
