@@ -166,6 +166,9 @@ class WriterThread:
                 self.thread = thread
 
     def _run(self) -> None:
+        # When the timer's next write is due: flushes answered meanwhile leave it as it is,
+        # so the thread still writes on its own between frequent flushes, as it did before.
+        due: float | None = None
         try:
             while not self.stopping:
                 # Idle is announced before looking for work, so a callback that adds
@@ -174,14 +177,19 @@ class WriterThread:
                 self._idle = True
                 idle = not (self._asks or self._has_work())
                 self._idle = idle
-                self._wake.wait(None if idle else self._pause())
+                if idle:
+                    due = None
+                elif due is None:
+                    due = time.monotonic() + self._pause()
+                self._wake.wait(None if due is None else max(0.0, due - time.monotonic()))
                 self._idle = False
                 self._wake.clear()
                 if self.stopping:
                     return
                 if self._asks:
                     self._serve()
-                elif not idle:
+                elif due is not None and time.monotonic() >= due:
+                    due = None
                     try:
                         self._write()
                     except Exception as error:  # keep the thread alive: the next batch may do
