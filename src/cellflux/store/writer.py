@@ -188,7 +188,7 @@ class WriterThread:
                     return
                 if self._asks:
                     self._serve()
-                elif due is not None and time.monotonic() >= due:
+                elif not idle:  # the timer is due (only flushes and stop() wake a busy thread)
                     due = None
                     try:
                         self._write()
