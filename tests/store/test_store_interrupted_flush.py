@@ -206,3 +206,38 @@ def test_the_exit_flush_goes_through_the_daemon_writer(backend: Backend) -> None
     assert backend.count_points() == POINTS
     assert np.array_equal(np.asarray(xs), np.arange(POINTS, dtype=float))
     assert run.status == "succeeded"
+
+
+class FlushFromInside:
+    """The store under test, whose first write calls ``flush()`` from inside the send (as a warning's hook could)."""
+
+    def __init__(self, inner: Store, flush: Any) -> None:
+        self.inner = inner
+        self.flush = flush
+        self.inner_reports: list[object] = []
+
+    def write(self, batch: Batch) -> None:
+        self.inner.write(batch)
+        if not self.inner_reports:
+            self.inner_reports.append(self.flush())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_flush_from_inside_the_writer_or_without_one_returns(backend: Backend, make_runtime: MakeRuntime) -> None:
+    rt, sink = make_runtime(backend.where, interval=3600.0)
+    store = FlushFromInside(sink.store, sink.flush)
+    sink.store = store
+    metric = cf.Metric("loss", throttle=None)
+    exe = run_task("interrupted", lambda: _record(metric, 0))
+    assert cf.flush().complete  # the writer's send calls flush() inside: it must not wait for itself
+    assert len(store.inner_reports) == 1
+    sink.close()  # the writer stops; a flush after it sends from the caller's thread
+    more = run_task("after close", lambda: _record(metric, POINTS))
+    assert sink.flush().complete
+    assert backend.count_points() == 2 * POINTS
+    for run, first in ((exe, 0), (more, POINTS)):
+        xs, _ = cf.stored_execution(run.id, backend.where).series("loss")
+        assert np.array_equal(np.asarray(xs), np.arange(first, first + POINTS, dtype=float))
+        assert backend.status(run.id) == "succeeded"
