@@ -7,7 +7,8 @@ and commits the batches in order, one transaction each. A batch leaves the
 backlog only once the store confirmed it, so when the store cannot be written
 (read-only, full, locked, corrupt, a server down or restarting) nothing is
 lost: the batches wait, and the writer tries again, less often while it fails.
-``flush()`` sends what is left from the caller's thread and says how far it got.
+``flush()`` has the writer thread send what is left and waits for it (see
+writer.py), then says how far it got.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .backlog import SERVER_BACKLOG, Backlog, Track, take
 from .locate import store_at
 from .outage import SERVER_FLUSH_WAIT, Outage
 from .records import Store
+from .writer import WriterThread
 
 if TYPE_CHECKING:
     from ..execution import Execution
@@ -77,10 +79,7 @@ class StoreSink:
         self._backlog = Backlog((SERVER_BACKLOG if server else None) if backlog_limit == -1 else backlog_limit)
         self._queue_lock = threading.Lock()
         self._send_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._idle = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._loop = self._new_loop()
         self._executions: dict[Execution, bool] = {}
         """Executions written here -> whether this process owns them (writes their status)."""
         self._started: list[Execution] = []
@@ -109,7 +108,7 @@ class StoreSink:
         with self._queue_lock:
             self._executions[execution] = owned
             self._started.append(execution)
-        self._poke()
+        self._loop.poke()
 
     def series_created(self, series: Series) -> None:
         execution = series.execution
@@ -117,21 +116,21 @@ class StoreSink:
             return
         with self._queue_lock:
             self._tracks.append(Track(series, execution))
-        self._poke()
+        self._loop.poke()
 
     def execution_ended(self, execution: Execution) -> None:
         if execution not in self._executions:
             return
         with self._queue_lock:
             self._ended.append(execution)
-        self._poke()
+        self._loop.poke()
 
     def params_changed(self, execution: Execution) -> None:
         if execution not in self._executions:
             return
         with self._queue_lock:
             self._params.append((execution.id, execution.params))
-        self._poke()
+        self._loop.poke()
 
     def handle(self, execution: Execution) -> ExecutionHandle | None:
         """How a worker process records into ``execution``: through this store (a file or a server)."""
@@ -147,32 +146,24 @@ class StoreSink:
 
         A file store is tried once (it waits for its lock by itself); a server
         is retried for ``flush_wait`` seconds. The report counts only what the
-        store confirmed; the rest stays in the backlog and is sent later.
+        store confirmed; the rest stays in the backlog and is sent later. The
+        writer thread sends, and the caller waits: a Ctrl-C interrupts the wait,
+        never a batch between its commit and its confirmation (see writer.py).
         """
         wait = self.flush_wait
         if wait is not None and self._outage.gave_up:
             wait = 0.0  # the store is known to be down: one attempt, no stall at every checkpoint
-        deadline = time.monotonic() + (wait or 0.0)
-        with self._queue_lock:
-            self._collect()
-            target = self._backlog.last_seq
-        pause = 0.05
-        while True:
-            if wait is None:
-                # ``with``, not acquire() then try: a KeyboardInterrupt between those two
-                # would leave the lock held, and the writer and the exit flush waiting on it.
-                with self._send_lock:
-                    self._send()
-            elif self._send_lock.acquire(timeout=max(0.001, deadline - time.monotonic())):
+        deadline = None if wait is None else time.monotonic() + wait
+        if self._loop.is_current():
+            # A flush from the writer thread (a warning's hook inside a send): it never gets a
+            # KeyboardInterrupt, not being the main thread, and sends only if no send is under way.
+            if self._send_lock.acquire(blocking=False):
                 try:
-                    self._send()
+                    self._flush_pass(deadline)
                 finally:
                     self._send_lock.release()
-            left = deadline - time.monotonic()
-            if self._backlog.confirmed_seq >= target or wait is None or left <= 0:
-                break
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 0.5)
+        elif not self._loop.flush(deadline):
+            self._flush_here(deadline)  # no writer thread (stopped, dead, or cannot start)
         report = self.delivery()
         self._outage.gave_up = self._outage.failing
         self._dropped_reported += report.dropped
@@ -188,51 +179,44 @@ class StoreSink:
 
     def close(self) -> None:
         """Write what is left, stop the writer thread and close the store."""
-        self._stopping = True
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-        self.flush()
+        self.flush()  # by the writer, while it runs
+        self._loop.stop()
+        if self._started or self._ended or self._params or any(len(t.series) > t.cursor for t in self._tracks):
+            self.flush()  # reported meanwhile: sent from here, the writer has stopped
         self.store.close()
 
     # -- the writer ----------------------------------------------------------------------
 
-    def _poke(self) -> None:
-        """Make sure a writer will look within ``interval``, without waking it each time."""
-        if self._thread is None:
-            with self._queue_lock:
-                if self._thread is None and not self._stopping:
-                    self._thread = threading.Thread(target=self._run, name="cellflux-store", daemon=True)
-                    self._thread.start()
-        elif self._idle:
-            self._wake.set()
+    def _new_loop(self) -> WriterThread:
+        return WriterThread(self._has_work, lambda: self._outage.pause(self.interval), self._write_due,
+                            self._flush_here, lambda error: self._outage.fault(error, self._backlog.dropped))
 
     def _has_work(self) -> bool:
         return bool(self._tracks or self._started or self._ended or self._params or self._backlog.queue)
 
-    def _run(self) -> None:
-        while not self._stopping:
-            # Idle is announced before looking for work, so a callback that adds
-            # work after the look sees it and wakes us; otherwise callbacks leave
-            # the timer alone, and points are batched.
-            self._idle = True
-            idle = not self._has_work()
-            self._idle = idle
-            pause = self._outage.pause(self.interval)
-            self._wake.wait(None if idle else pause)
-            self._idle = False
-            self._wake.clear()
-            if self._stopping:
+    def _write_due(self) -> None:
+        with self._queue_lock:
+            self._collect()
+        with self._send_lock:
+            self._send()
+
+    def _flush_here(self, deadline: float | None) -> None:
+        with self._send_lock:  # ``with``: no KeyboardInterrupt between taking the lock and the try
+            self._flush_pass(deadline)
+
+    def _flush_pass(self, deadline: float | None) -> None:
+        """Take everything new and send it, retried until ``deadline`` (None: once); caller holds ``_send_lock``."""
+        with self._queue_lock:
+            self._collect()
+            target = self._backlog.last_seq
+        pause = 0.05
+        while True:
+            self._send()
+            left = 0.0 if deadline is None else deadline - time.monotonic()
+            if self._backlog.confirmed_seq >= target or left <= 0:
                 return
-            if not idle:
-                try:
-                    with self._queue_lock:
-                        self._collect()
-                    with self._send_lock:
-                        self._send()
-                except Exception as error:  # keep the thread alive: the next batch may do
-                    self._outage.fault(error, self._backlog.dropped)
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.5)
 
     def _collect(self) -> None:
         """Take everything new into the backlog; caller holds ``_queue_lock`` (no I/O here)."""
@@ -277,8 +261,8 @@ class StoreSink:
     def _after_fork_child(self) -> None:
         # The parent writes what it reported before the fork; the child writes only
         # its own points, from a thread and a connection of its own, as a new writer.
-        self._queue_lock, self._send_lock, self._wake = threading.Lock(), threading.Lock(), threading.Event()
-        self._thread, self._idle = None, False
+        self._queue_lock, self._send_lock = threading.Lock(), threading.Lock()
+        self._loop = self._new_loop()
         self._writer = uuid.uuid4().hex
         self._host = process_identity().host
         self._backlog = Backlog(self._backlog.limit)
@@ -293,7 +277,7 @@ class StoreSink:
 
 def _flush_at_exit(ref: weakref.ref[StoreSink]) -> None:
     sink = ref()
-    if sink is not None and not sink._stopping:
+    if sink is not None and not sink._loop.stopping:
         report = sink.flush()
         if report.pending:
             warn(f"cellflux: the process exits with {report.pending:,} points not written to the store "
