@@ -19,7 +19,7 @@ echo "== environment"
 bash scripts/setup-env.sh test
 
 echo "== JS unit tests"
-(cd js && npm test --silent)
+(cd js && npm test --silent && npm run typecheck --silent)
 
 echo "== mypy"
 .venv/bin/python -m mypy

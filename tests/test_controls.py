@@ -74,6 +74,7 @@ def test_the_front_end_is_told_where_each_model_is(rt: Runtime, recorded: None) 
     assert controls is not None and controls in chart.row.children
     meta = controls.meta
     assert meta["figure"] == chart.figure.model_id and meta["x_scale"] == chart.x_scale.model_id
+    assert meta["x_axis"] == chart.x_axis.model_id
     assert meta["x_units"] == "step" and meta["title"] == "training"
     assert meta["lines"] == [{"key": "loss", "mark": chart.lines["loss"].mark.model_id, "axis": 0,
                               "colour": chart.colours["loss"]}]

@@ -5,7 +5,7 @@
  * page and a copy of the kernel's axis model on it, put in the figure in its place.
  */
 import { LOCAL, isLocal, localModel } from "./models.js";
-import { decadeTicks } from "./zoom.js";
+import { decadeTicks, niceTicks, tickCount } from "./zoom.js";
 
 /**
  * @typedef {import("./models.js").Model} Model
@@ -116,4 +116,15 @@ export function setTicks(axis) {
   // 0.01, 0.1, 1, 10 rather than bqplot's 1e-2...; the kernel's format back on a linear axis.
   const format = axis.log ? "~g" : (axis.axis?.get("tick_format") ?? null);
   if (model.get("tick_format") !== format) model.set({ tick_format: format }, LOCAL);
+}
+
+/**
+ * Round ticks on the x axis, as many as the plot's `width` holds; [] gives bqplot's own back.
+ * @param {Model | null} model the x axis @param {[number, number] | null} domain @param {number} width
+ */
+export function setXTicks(model, domain, width) {
+  if (!model) return;
+  const ticks = domain ? niceTicks(domain[0], domain[1], tickCount(width, domain[0], domain[1])) : [];
+  const now = model.get("tick_values") || [];
+  if (ticks.length !== now.length || ticks.some((t, i) => t !== now[i])) model.set({ tick_values: ticks }, LOCAL);
 }

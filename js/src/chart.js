@@ -5,7 +5,7 @@
  * status line. Every change is made in the browser with `set(..., LOCAL)`; only the two
  * requests (requests.js) reach the kernel.
  */
-import { activeScale, applyScale, setTicks, watchAxis, watchFigure } from "./axes.js";
+import { activeScale, applyScale, setTicks, setXTicks, watchAxis, watchFigure } from "./axes.js";
 import { applyLine, takeData } from "./marks.js";
 import { findModel, isLocal, LOCAL } from "./models.js";
 import { Ranges } from "./ranges.js";
@@ -17,7 +17,7 @@ import { fitRange, settle } from "./zoom.js";
  * @typedef {import("./models.js").Line} Line
  * @typedef {import("./models.js").Axis} Axis
  * @typedef {import("./models.js").SetOptions} SetOptions
- * @typedef {{update(): void, hover(): void}} ChartView
+ * @typedef {{update(): void, hover(): void, plotWidth(): number}} ChartView
  */
 
 /** A zoom gesture has settled when no wheel or drag event came for this long. */
@@ -30,6 +30,7 @@ export class Chart {
     /** @type {any} */ this.meta = {};
     /** @type {Model | null} */ this.figure = null;
     /** @type {Model | null} */ this.x = null;
+    /** @type {Model | null} */ this.xAxis = null;
     /** @type {Axis[]} */ this.axes = [];
     /** @type {Line[]} */ this.lines = [];
     /** @type {[number, number] | null} the zoomed x window, in the axis' units */
@@ -38,6 +39,7 @@ export class Chart {
     /** @type {WeakSet<Model>} */ this.watched = new WeakSet();
     this.ranges = new Ranges(this.watched, () => {
       for (const axis of this.axes) setTicks(axis);
+      this.xTicks();
       this.views.forEach((v) => v.hover());
     });
     this.requests = new Requests(model, (what, text) => this.say(what, text), () => !!this.zoom);
@@ -73,6 +75,7 @@ export class Chart {
     if (this.figure) watchFigure(this, this.watched, this.figure);
     this.x = await findModel(this.model, meta.x_scale);
     if (this.x) this.ranges.watch(this.x);
+    this.xAxis = await findModel(this.model, meta.x_axis);
     const axes = [];
     for (const [i, a] of (meta.axes || []).entries()) {
       const known = this.axes[i];
@@ -156,6 +159,13 @@ export class Chart {
       setTicks(axis);
     }
     this.say("log", nonPositive ? "values ≤ 0 are left out of the log scale" : "");
+    this.xTicks();
+  }
+
+  /** The x axis' ticks for the domain shown and the narrowest view's plot (400 px before one is drawn). */
+  xTicks() {
+    const widths = [...this.views].map((v) => v.plotWidth()).filter((w) => w > 0);
+    setXTicks(this.xAxis, this.xDomain(), widths.length ? Math.min(...widths) : 400);
   }
 
   /** The x domain shown now. @returns {[number, number] | null} */

@@ -62,6 +62,11 @@ export class View {
       target.addEventListener(type, f, options);
       this.cleanups.push(() => target.removeEventListener(type, f, options));
     };
+    if (typeof ResizeObserver !== "undefined") { // the x ticks fit the plot's width: at first draw and on resize
+      const resized = new ResizeObserver(() => requestAnimationFrame(() => this.chart.xTicks()));
+      resized.observe(fig);
+      this.cleanups.push(() => resized.disconnect());
+    }
     on("pointermove", (/** @type {PointerEvent} */ e) => this.move(e));
     on("pointerleave", () => { this.pointer = null; this.hover(); });
     on("wheel", (/** @type {WheelEvent} */ e) => this.wheel(e), { passive: false });
@@ -90,6 +95,11 @@ export class View {
   plotRect() {
     const area = this.figureEl?.querySelector("rect.plotarea_events") || this.figureEl?.querySelector("rect.plotarea_background");
     return area ? area.getBoundingClientRect() : null;
+  }
+
+  /** The plot's width in pixels; 0 before it is drawn. */
+  plotWidth() {
+    return this.plotRect()?.width || 0;
   }
 
   /** @param {MouseEvent} e */

@@ -141,3 +141,34 @@ export function decadeTicks(lo, hi, most = 10) {
   for (let e = first; e <= last; e += step) ticks.push(Number(`1e${e}`));
   return ticks;
 }
+
+/**
+ * Round ticks in `lo..hi`, 1, 2 or 5 times a power of ten apart, at most `count` + 1
+ * of them: the ticks of a linear x axis. bqplot asks d3 for about ten whatever the
+ * plot's width, and a zoomed-in or narrow chart then prints labels over each other.
+ * @param {number} lo
+ * @param {number} hi
+ * @param {number} count
+ */
+export function niceTicks(lo, hi, count) {
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo && count >= 1)) return [];
+  const raw = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-9)) ?? 10 * power;
+  const ticks = [];
+  for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return ticks;
+}
+
+/**
+ * How many x ticks fit `width` pixels: a label as long as the longest end's whole
+ * digits (and a decimal or two), about 7 pixels a character, with a gap; 2 to 10.
+ * @param {number} width
+ * @param {number} lo
+ * @param {number} hi
+ */
+export function tickCount(width, lo, hi) {
+  const digits = Math.max(...[lo, hi].map((v) => (Number.isFinite(v) ? String(Math.round(Math.abs(v))).length : 1)));
+  const decimals = hi - lo < 10 ? 2 : 0;
+  return Math.max(2, Math.min(10, Math.floor(width / (7 * (digits + decimals + 1) + 24))));
+}

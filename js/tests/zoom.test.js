@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decadeTicks, fitRange, panBy, pixelOf, settle, valueAt, wheelFactor, zoomAround } from "../src/zoom.js";
+import { decadeTicks, fitRange, niceTicks, panBy, pixelOf, settle, tickCount, valueAt, wheelFactor, zoomAround } from "../src/zoom.js";
 
 describe("zoom arithmetic", () => {
   it("zooms in on wheel up and out on wheel down, around the pointer", () => {
@@ -65,4 +65,16 @@ describe("fitRange", () => {
     expect(decadeTicks(1e-30, 1e30).length).toBeLessThanOrEqual(11);
     expect(decadeTicks(0, 1)).toEqual([]);
   });
+
+  it("gives a linear x axis round ticks, as many as fit the plot's width", () => {
+    expect(niceTicks(460, 740, 5)).toEqual([500, 600, 700]);
+    expect(niceTicks(0, 20, 10)).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(niceTicks(0.1, 0.35, 5)).toEqual([0.1, 0.15, 0.2, 0.25, 0.3, 0.35]);
+    expect(niceTicks(5, 5, 4)).toEqual([]);
+    expect(tickCount(290, 460, 740)).toBeLessThanOrEqual(6);
+    expect(tickCount(290, 460, 740) * (7 * 4 + 24)).toBeLessThanOrEqual(290);
+    expect(tickCount(1200, 0, 20)).toBe(10);
+    expect(tickCount(100, 0, 1e6)).toBe(2);
+  });
 });
+

@@ -89,7 +89,11 @@ const paths = Array.from(fig.querySelectorAll('g.curve path.line')).map((p) => {
   return {stroke: p.style.stroke || p.getAttribute('stroke') || '', opacity: Number(getComputedStyle(p).opacity),
           rough, points: v.length / 2, shown: shown(p)};
 });
-return {x: axes.filter((a) => cfAxisVertical(a) === false).map(ticks)[0] || [],
+// Whether two of the x axis' tick labels overlap on screen (bqplot's ~10 d3 ticks did on a zoomed, narrow plot).
+const xBoxes = axes.filter((a) => cfAxisVertical(a) === false).flatMap((a) => Array.from(a.querySelectorAll('g.tick text')))
+  .map((t) => t.getBoundingClientRect()).filter((r) => r.width > 0).sort((p, q) => p.left - q.left);
+const xOverlap = xBoxes.some((r, i) => i > 0 && r.left < xBoxes[i - 1].right + 2);
+return {x: axes.filter((a) => cfAxisVertical(a) === false).map(ticks)[0] || [], x_overlap: xOverlap,
         y: Object.fromEntries(axes.filter((a) => cfAxisVertical(a) === true).map((a) => [label(a), ticks(a)])), paths,
         status: cfCells()[arg].querySelector('.cellflux-controls-status')?.textContent || '',
         hover: fig.querySelector('.cellflux-hover')?.textContent || null,
@@ -177,6 +181,7 @@ def test_controls_while_a_cell_records(
     cell = start(open_notebook, gate, "controls")
     nb, page, chart = cell.nb, cell.page, cell.read
     full = span(chart()["x"])
+    assert not chart()["x_overlap"], f"the x axis' tick labels overlap: {chart()['x']}"
 
     # Hover: the nearest point of each line, as text; no message to the kernel.
     sent = nb.comm_msgs_sent
@@ -197,6 +202,7 @@ def test_controls_while_a_cell_records(
     assert nb.comm_subshells[-1], "the zoom request went to the main shell, not the comm's subshell"
     zoomed = span(chart()["x"])
     assert zoomed[1] - zoomed[0] < (full[1] - full[0]) / 2, (full, zoomed)
+    assert not chart()["x_overlap"], f"the zoomed x axis' tick labels overlap: {chart()['x']}"
     for _ in range(3):  # three ticks of the board, each with new points
         table = chart()["table"]
         nb.wait_until(lambda: chart()["table"] != table, 20, "new points in the table")
@@ -275,6 +281,7 @@ def test_controls_without_subshells_apply_when_the_cell_finishes(
     cell.status("zoomed: full detail when the cell finishes")
     zoomed = span(chart()["x"])
     assert zoomed[1] - zoomed[0] < (full[1] - full[0]) / 2, (full, zoomed)
+    assert not chart()["x_overlap"], f"the zoomed x axis' tick labels overlap: {chart()['x']}"
     assert nb.comm_subshells[sent:] == [False], "one request, on the main shell"
     page.get_by_role("button", name="Save CSV").click()
     cell.status("Save CSV: when the cell finishes")

@@ -61,6 +61,7 @@ def chart_meta(chart: Chart) -> dict[str, Any]:
         "figure": chart.figure.model_id if chart.figure is not None else None,
         "stats": chart.stats.model_id,
         "x_scale": chart.x_scale.model_id,
+        "x_axis": chart.x_axis.model_id,
         "x_units": x_units,
         "x_time": chart.x_auto,
         "x_divisor": chart.time_divisor,
