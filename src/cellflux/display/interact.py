@@ -27,6 +27,7 @@ class Chart(Protocol):
     figure: Any
     stats: Any
     x_scale: Any
+    x_axis: Any
     y_scales: list[Any]
     y_axes: list[Any]
     lines: dict[str, Any]
