@@ -23,17 +23,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, Protocol
 
 import anywidget
 import traitlets
 
 from ..warn import warn
+from .bundle import STATIC, read_bundle
 
 __all__ = ["Actions", "ChartControls", "listen_where_sent"]
 
-_BUNDLE = Path(__file__).resolve().parent.parent / "static" / "controls.js"
+_BUNDLE = STATIC / "controls.js"
 
 
 class Actions(Protocol):
@@ -72,17 +72,6 @@ def listen_where_sent(comm: Any) -> bool:
     return True
 
 
-def _read_bundle() -> str:
-    try:
-        return _BUNDLE.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = (
-            f"cellflux's chart controls front end {_BUNDLE} is missing: "
-            "run `npm install && npm run build` in js/ (or reinstall cellflux with pip)"
-        )
-        raise FileNotFoundError(msg) from None
-
-
 def _window(content: dict[str, Any]) -> tuple[float | None, float | None]:
     low, high = content.get("low"), content.get("high")
     if low is None and high is None:
@@ -107,7 +96,7 @@ class ChartControls(anywidget.AnyWidget):
     """See the class docstring; built by interact.chart_meta."""
 
     def __init__(self, actions: Actions, meta: dict[str, Any]) -> None:
-        self._esm = _read_bundle()
+        self._esm = read_bundle(_BUNDLE, "chart controls")
         super().__init__(meta=meta, layout={"width": "100%"})
         self._actions = actions
         self.subshell_ready = listen_where_sent(self.comm)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import anywidget
 import traitlets
+
+from .bundle import STATIC, read_bundle
 
 __all__ = ["STATES", "Bar", "ProgressBars"]
 
@@ -19,19 +20,7 @@ Bar: TypeAlias = tuple[str, str, float, float | None, float, float | None]
 STATES = ("running", "done", "stopped", "failed")
 _FIELDS = 4  # float64 values per bar in `data`, in the order of the JS reader
 _REPR_BARS = 8
-_BUNDLE = Path(__file__).resolve().parent.parent / "static" / "progress.js"
-
-
-def _read_bundle() -> str:
-    """The built front end, with a hint on how to build it when it is missing."""
-    try:
-        return _BUNDLE.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = (
-            f"cellflux's progress-bar front end {_BUNDLE} is missing: "
-            "run `npm install && npm run build` in js/ (or reinstall cellflux with pip)"
-        )
-        raise FileNotFoundError(msg) from None
+_BUNDLE = STATIC / "progress.js"
 
 
 def _pack(bars: Iterable[Bar]) -> tuple[list[str], list[str], bytes]:
@@ -80,7 +69,7 @@ class ProgressBars(anywidget.AnyWidget):
             msg = f"ProgressBars() got unexpected keyword argument(s): {', '.join(unknown)}"
             raise TypeError(msg)
         # Read at construction, not import, so `import cellflux` works before a build.
-        self._esm = _read_bundle()
+        self._esm = read_bundle(_BUNDLE, "progress-bar")
         labels, states, data = _pack(bars)
         super().__init__(labels=labels, states=states, data=data, **kwargs)
 
