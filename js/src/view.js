@@ -24,6 +24,7 @@ export class View {
     /** @type {(() => void)[]} */ this.cleanups = [];
     /** @type {{x: number, y: number} | null} */ this.pointer = null;
     this.frame = 0;
+    this.plotW = 0;
     ensureStyle(el.ownerDocument);
     this.toolbar = new Toolbar(chart, el, () => void this.savePng());
     chart.views.add(this);
@@ -63,7 +64,10 @@ export class View {
       this.cleanups.push(() => target.removeEventListener(type, f, options));
     };
     if (typeof ResizeObserver !== "undefined") { // the x ticks fit the plot's width: at first draw and on resize
-      const resized = new ResizeObserver(() => requestAnimationFrame(() => this.chart.xTicks()));
+      const resized = new ResizeObserver(() => {
+        this.plotW = 0;
+        requestAnimationFrame(() => this.chart.xTicks());
+      });
       resized.observe(fig);
       this.cleanups.push(() => resized.disconnect());
     }
@@ -97,9 +101,10 @@ export class View {
     return area ? area.getBoundingClientRect() : null;
   }
 
-  /** The plot's width in pixels; 0 before it is drawn. */
+  /** The plot's width in pixels (0 before it is drawn): measured once, and again after a resize, not at every tick. */
   plotWidth() {
-    return this.plotRect()?.width || 0;
+    if (!this.plotW) this.plotW = this.plotRect()?.width || 0;
+    return this.plotW;
   }
 
   /** @param {MouseEvent} e */
